@@ -1,0 +1,94 @@
+// DB: an embedded, persistent, ordered key-value store.
+//
+// Keys and values are arbitrary byte strings (embedded NULs included), keys
+// ordered bytewise. Every write goes first to a write-ahead log and then to an
+// in-memory table; DB::Open replays the log, so acknowledged writes survive a
+// process crash (and, with WriteOptions::sync, a machine crash).
+//
+// Errors: a missing key is kNotFound; a damaged file is kDataLoss with the file
+// name and offset in the message; bad arguments are kInvalidArgument; I/O
+// failures carry the operating system's error text.
+//
+// Thread-safety: a DB is thread-safe; any number of threads may call its
+// methods concurrently without external synchronization.
+#ifndef FERRISDB_DB_H_
+#define FERRISDB_DB_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "ferrisdb/iterator.h"
+#include "ferrisdb/options.h"
+#include "ferrisdb/write_batch.h"
+
+namespace ferrisdb {
+
+// A consistent, read-only view of the database at one moment. Obtained from
+// DB::GetSnapshot and returned with DB::ReleaseSnapshot.
+class Snapshot {
+ public:
+  // The sequence number of the last write visible through this snapshot.
+  virtual uint64_t sequence_number() const = 0;
+
+ protected:
+  virtual ~Snapshot() = default;
+};
+
+class DB {
+ public:
+  // Opens (or, with Options::create_if_missing, creates) the database in the
+  // directory `path`. Only one DB object, in one process, may have a directory
+  // open at a time; a second Open fails with FailedPrecondition.
+  static absl::StatusOr<std::unique_ptr<DB>> Open(const Options& options,
+                                                  const std::string& path);
+
+  DB() = default;
+  DB(const DB&) = delete;
+  DB& operator=(const DB&) = delete;
+
+  // Closes the database: waits for writes in progress and background work and
+  // releases the directory lock. Data acknowledged with sync=false has been
+  // handed to the operating system. REQUIRES: every iterator and snapshot of
+  // this DB has been destroyed or released.
+  virtual ~DB();
+
+  // Sets key to value.
+  virtual absl::Status Put(const WriteOptions& options, std::string_view key,
+                           std::string_view value) = 0;
+
+  // Removes key, if present. Deleting a missing key is not an error.
+  virtual absl::Status Delete(const WriteOptions& options,
+                              std::string_view key) = 0;
+
+  // Applies every update in batch atomically. batch may be nullptr or empty,
+  // in which case Write only syncs the log if options.sync.
+  virtual absl::Status Write(const WriteOptions& options,
+                             WriteBatch* batch) = 0;
+
+  // The value stored for key, or NotFound.
+  virtual absl::StatusOr<std::string> Get(const ReadOptions& options,
+                                          std::string_view key) = 0;
+
+  // An iterator over the whole database as of options.snapshot (or now). The
+  // iterator starts unpositioned. REQUIRES: destroyed before the DB.
+  virtual std::unique_ptr<Iterator> NewIterator(
+      const ReadOptions& options) = 0;
+
+  // A snapshot of the current state. Release it with ReleaseSnapshot.
+  virtual const Snapshot* GetSnapshot() = 0;
+  // REQUIRES: snapshot came from this DB and was not released yet.
+  virtual void ReleaseSnapshot(const Snapshot* snapshot) = 0;
+};
+
+// Removes the database in `path`: every file FerrisDB created there, then the
+// directory if it is empty. Files it did not create are left in place.
+// REQUIRES: the database is not open.
+absl::Status DestroyDB(const std::string& path, const Options& options);
+
+}  // namespace ferrisdb
+
+#endif  // FERRISDB_DB_H_
