@@ -1,7 +1,5 @@
 #include "util/arena.h"
 
-#include <cstdint>
-
 namespace ferrisdb {
 
 char* Arena::AllocateFallback(size_t bytes) {
@@ -18,26 +16,12 @@ char* Arena::AllocateFallback(size_t bytes) {
   return result;
 }
 
-char* Arena::AllocateAligned(size_t bytes) {
-  constexpr size_t kAlign = alignof(std::max_align_t);
-  static_assert((kAlign & (kAlign - 1)) == 0, "alignment must be a power of 2");
-  const size_t misalignment = reinterpret_cast<uintptr_t>(next_) & (kAlign - 1);
-  const size_t slop = misalignment == 0 ? 0 : kAlign - misalignment;
-  const size_t needed = bytes + slop;
-  if (needed <= remaining_) {
-    char* result = next_ + slop;
-    next_ += needed;
-    remaining_ -= needed;
-    return result;
-  }
-  // New blocks come from operator new[], which is max_align_t aligned.
-  return AllocateFallback(bytes);
-}
-
 char* Arena::AllocateNewBlock(size_t bytes) {
-  // Not make_unique: arena memory need not be zeroed.
+  // Not make_unique: arena memory need not be zeroed. operator new[] returns
+  // memory aligned for any fundamental type, which AllocateAligned relies on.
   blocks_.push_back(std::unique_ptr<char[]>(new char[bytes]));
-  memory_usage_.fetch_add(bytes + sizeof(char*), std::memory_order_relaxed);
+  memory_usage_.fetch_add(bytes + sizeof(std::unique_ptr<char[]>),
+                          std::memory_order_relaxed);
   return blocks_.back().get();
 }
 

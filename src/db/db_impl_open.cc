@@ -1,0 +1,185 @@
+// DB::Open: take the directory lock, replay the write-ahead logs into
+// memtables, and start a new log.
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_format.h"
+#include "db/db_impl.h"
+#include "db/filename.h"
+#include "db/write_batch_internal.h"
+#include "util/status_macros.h"
+#include "wal/log_reader.h"
+
+namespace ferrisdb {
+
+using internal::WriteBatchInternal;
+
+namespace {
+
+// Prefixes a status message with what was being done, keeping its code.
+absl::Status Annotate(const absl::Status& s, const std::string& context) {
+  if (s.ok()) return s;
+  return absl::Status(s.code(), absl::StrFormat("%s: %s", context, s.message()));
+}
+
+}  // namespace
+
+absl::Status DBImpl::PrepareDirectory() {
+  const std::string context = "DB::Open " + dbname_;
+  if (options_.create_if_missing) {
+    absl::Status s = env_->CreateDirIfMissing(dbname_);
+    if (absl::IsFailedPrecondition(s)) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("%s: the path exists and is not a directory", context));
+    }
+    return Annotate(s, context);
+  }
+  if (!env_->IsDirectory(dbname_)) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        env_->FileExists(dbname_)
+            ? "%s: the path exists and is not a directory"
+            : "%s: no database here and create_if_missing is false",
+        context));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DBImpl::Open() {
+  const std::string context = "DB::Open " + dbname_;
+  FERRISDB_RETURN_IF_ERROR(PrepareDirectory());
+
+  absl::StatusOr<std::unique_ptr<FileLock>> lock =
+      env_->LockFile(LockFileName(dbname_));
+  if (!lock.ok()) {
+    return Annotate(lock.status(),
+                    context + ": cannot lock the database directory (is it "
+                              "open in another process or DB object?)");
+  }
+  db_lock_ = *std::move(lock);
+
+  absl::StatusOr<std::vector<std::string>> children =
+      env_->GetChildren(dbname_);
+  if (!children.ok()) return Annotate(children.status(), context);
+
+  // Only names FerrisDB writes are considered; anything else in the
+  // directory is left alone.
+  std::vector<LogFile> logs;
+  uint64_t max_number = 0;
+  for (const std::string& name : *children) {
+    std::optional<ParsedFileName> parsed = ParseFileName(name);
+    if (!parsed.has_value() || parsed->type != FileType::kWal) continue;
+    logs.push_back({parsed->number, parsed->first_sequence});
+    max_number = std::max(max_number, parsed->number);
+  }
+  std::sort(logs.begin(), logs.end(),
+            [](const LogFile& a, const LogFile& b) { return a.number < b.number; });
+
+  if (logs.empty() && !options_.create_if_missing) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s: no database here and create_if_missing is false", context));
+  }
+  if (!logs.empty() && options_.error_if_exists) {
+    return absl::AlreadyExistsError(absl::StrFormat(
+        "%s: a database exists here and error_if_exists is true", context));
+  }
+
+  MemTable* mem = new MemTable();
+  mem->Ref();
+  std::vector<MemTable*> imm;  // newest first
+  SequenceNumber last_sequence = 0;
+  absl::Status s;
+  for (size_t i = 0; i < logs.size() && s.ok(); ++i) {
+    const LogFile& log = logs[i];
+    const std::string name = WalFileBaseName(log.number, log.first_sequence);
+    if (i == 0) {
+      last_sequence = log.first_sequence == 0 ? 0 : log.first_sequence - 1;
+    } else if (log.first_sequence != last_sequence + 1 &&
+               options_.paranoid_checks) {
+      // File names carry the first sequence number: a gap means writes
+      // between two logs are missing, an overlap that logs were mixed up.
+      s = absl::DataLossError(absl::StrFormat(
+          "%s: log %s starts at sequence %d but the logs before it end at "
+          "sequence %d",
+          context, name, log.first_sequence, last_sequence));
+      break;
+    } else {
+      last_sequence = std::max(last_sequence, log.first_sequence - 1);
+    }
+    s = ReplayLog(log, &last_sequence, &mem, &imm);
+  }
+  if (s.ok()) {
+    const LogFile new_log{max_number + 1, last_sequence + 1};
+    absl::StatusOr<std::unique_ptr<LogWriter>> writer = CreateLog(new_log);
+    if (writer.ok()) {
+      absl::MutexLock l(&mu_);
+      log_ = *std::move(writer);
+      live_logs_ = std::move(logs);
+      live_logs_.push_back(new_log);
+      next_file_number_ = new_log.number + 1;
+      last_sequence_ = last_sequence;
+      view_ = std::make_shared<const ReadView>(mem, imm);
+    } else {
+      s = Annotate(writer.status(), context + ": cannot create a new log");
+    }
+  }
+  mem->Unref();
+  for (MemTable* m : imm) m->Unref();
+  return s;
+}
+
+absl::Status DBImpl::ReplayLog(const LogFile& log,
+                               SequenceNumber* last_sequence, MemTable** mem,
+                               std::vector<MemTable*>* imm) {
+  const std::string name = WalFileBaseName(log.number, log.first_sequence);
+  const std::string path = dbname_ + "/" + name;
+  absl::StatusOr<std::unique_ptr<SequentialFile>> file =
+      env_->NewSequentialFile(path);
+  if (!file.ok()) return file.status();
+  LogReader reader(*std::move(file), name, log.number, LogFileKind::kWal);
+
+  std::string scratch;
+  std::string_view record;
+  WriteBatch batch;
+  while (true) {
+    absl::StatusOr<bool> more = reader.ReadRecord(&record, &scratch);
+    if (!more.ok()) return more.status();
+    if (!*more) break;
+    absl::Status s = WriteBatchInternal::SetContents(&batch, record);
+    if (!s.ok()) {
+      return absl::DataLossError(
+          absl::StrFormat("log %s: record at offset %d: %s", name,
+                          reader.last_record_offset(), s.message()));
+    }
+    const SequenceNumber sequence = WriteBatchInternal::Sequence(batch);
+    if (sequence != *last_sequence + 1) {
+      return absl::DataLossError(absl::StrFormat(
+          "log %s: record at offset %d has sequence %d, expected %d", name,
+          reader.last_record_offset(), sequence, *last_sequence + 1));
+    }
+    FERRISDB_RETURN_IF_ERROR(WriteBatchInternal::InsertInto(batch, *mem));
+    *last_sequence = sequence + WriteBatchInternal::Count(batch) - 1;
+    if ((*mem)->ApproximateMemoryUsage() >= options_.write_buffer_size) {
+      imm->insert(imm->begin(), *mem);
+      *mem = new MemTable();
+      (*mem)->Ref();
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<LogWriter>> DBImpl::CreateLog(
+    const LogFile& log) {
+  const std::string path = WalFileName(dbname_, log.number, log.first_sequence);
+  FERRISDB_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file,
+                            env_->NewWritableFile(path));
+  auto writer =
+      std::make_unique<LogWriter>(std::move(file), log.number, LogFileKind::kWal);
+  FERRISDB_RETURN_IF_ERROR(writer->WriteHeader());
+  FERRISDB_RETURN_IF_ERROR(writer->Sync());
+  // The file must survive a power loss before any write in it is
+  // acknowledged.
+  FERRISDB_RETURN_IF_ERROR(env_->SyncDir(dbname_));
+  return writer;
+}
+
+}  // namespace ferrisdb

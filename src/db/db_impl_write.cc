@@ -1,0 +1,190 @@
+// The write path: validation, group commit through the write-ahead log, and
+// the switch to a new memtable and log when the active memtable is full.
+#include <utility>
+
+#include "absl/strings/str_format.h"
+#include "db/db_impl.h"
+#include "db/filename.h"
+#include "db/write_batch_internal.h"
+#include "util/status_macros.h"
+
+namespace ferrisdb {
+
+using internal::WriteBatchInternal;
+
+namespace {
+
+// A group never grows past this many bytes, so one slow large write does not
+// hold up small ones for long.
+constexpr size_t kMaxGroupBytes = size_t{1} << 20;
+// A small leader only takes a little company, so its own latency stays low.
+constexpr size_t kSmallWriteBytes = size_t{128} << 10;
+
+}  // namespace
+
+// A thread waiting in writers_ to have its batch written.
+struct DBImpl::Writer {
+  Writer(WriteBatch* b, bool s) : batch(b), sync(s) {}
+
+  WriteBatch* const batch;  // nullptr: only sync (if sync) or nothing
+  const bool sync;
+  bool done = false;  // protected by mu_
+  absl::Status status;  // protected by mu_; valid once done
+  absl::CondVar cv;
+};
+
+absl::Status DBImpl::Put(const WriteOptions& options, std::string_view key,
+                         std::string_view value) {
+  WriteBatch batch;
+  batch.Put(key, value);
+  return Write(options, &batch);
+}
+
+absl::Status DBImpl::Delete(const WriteOptions& options,
+                            std::string_view key) {
+  WriteBatch batch;
+  batch.Delete(key);
+  return Write(options, &batch);
+}
+
+absl::Status DBImpl::Write(const WriteOptions& options, WriteBatch* batch) {
+  if (batch != nullptr) {
+    FERRISDB_RETURN_IF_ERROR(WriteBatchInternal::ValidateForWrite(*batch));
+    if (batch->Count() == 0) batch = nullptr;
+  }
+  if (batch == nullptr && !options.sync) return absl::OkStatus();
+
+  Writer self(batch, options.sync);
+  absl::MutexLock lock(&mu_);
+  writers_.push_back(&self);
+  while (!self.done && &self != writers_.front()) self.cv.Wait(&mu_);
+  if (self.done) return self.status;  // a leader wrote our batch
+
+  // This thread is the leader.
+  absl::Status status = write_error_;
+  Writer* last_writer = &self;
+  if (status.ok()) status = MakeRoomForWriteLocked();
+  if (status.ok()) {
+    bool need_sync = false;
+    WriteBatch* group = BuildBatchGroupLocked(&last_writer, &need_sync);
+    const SequenceNumber first_sequence = last_sequence_ + 1;
+    const uint32_t count =
+        group == nullptr ? 0 : WriteBatchInternal::Count(*group);
+    MemTable* mem = view_->mem();
+    {
+      // Other writers queue behind us and readers proceed while we do I/O;
+      // nothing else touches log_ or inserts into mem.
+      mu_.Unlock();
+      if (count > 0) {
+        WriteBatchInternal::SetSequence(group, first_sequence);
+        status = log_->AddRecord(WriteBatchInternal::Contents(*group));
+        // Hand the record to the OS so a process crash cannot lose it.
+        if (status.ok()) status = log_->Flush();
+      }
+      if (status.ok() && need_sync) status = log_->Sync();
+      if (status.ok() && count > 0) {
+        status = WriteBatchInternal::InsertInto(*group, mem);
+      }
+      mu_.Lock();
+    }
+    if (status.ok()) {
+      // Publish: reads from now on see the whole group, never part of it.
+      last_sequence_ = first_sequence + count - 1;
+    } else {
+      SetWriteErrorLocked(status);
+    }
+    if (group == &group_batch_) group_batch_.Clear();
+  }
+
+  while (true) {
+    Writer* ready = writers_.front();
+    writers_.pop_front();
+    if (ready != &self) {
+      ready->status = status;
+      ready->done = true;
+      ready->cv.Signal();
+    }
+    if (ready == last_writer) break;
+  }
+  if (!writers_.empty()) writers_.front()->cv.Signal();
+  return status;
+}
+
+WriteBatch* DBImpl::BuildBatchGroupLocked(Writer** last_writer,
+                                          bool* need_sync) {
+  Writer* const leader = writers_.front();
+  WriteBatch* result = leader->batch;
+  *need_sync = leader->sync;
+  *last_writer = leader;
+
+  size_t size = result == nullptr ? 0 : WriteBatchInternal::ByteSize(*result);
+  const size_t max_size =
+      size <= kSmallWriteBytes ? size + kSmallWriteBytes : kMaxGroupBytes;
+
+  for (auto it = writers_.begin() + 1; it != writers_.end(); ++it) {
+    Writer* w = *it;
+    if (w->batch != nullptr) {
+      const size_t batch_size = WriteBatchInternal::ByteSize(*w->batch);
+      if (size + batch_size > max_size) break;
+      size += batch_size;
+      if (result == nullptr) {
+        result = w->batch;
+      } else {
+        if (result != &group_batch_) {
+          // Copy the first batch so callers' batches are left as they were.
+          group_batch_ = *result;
+          result = &group_batch_;
+        }
+        WriteBatchInternal::Append(&group_batch_, *w->batch);
+      }
+    }
+    *need_sync = *need_sync || w->sync;
+    *last_writer = w;
+  }
+  return result;
+}
+
+absl::Status DBImpl::MakeRoomForWriteLocked() {
+  if (view_->mem()->ApproximateMemoryUsage() < options_.write_buffer_size) {
+    return absl::OkStatus();
+  }
+  return SwitchMemtableLocked();
+}
+
+absl::Status DBImpl::SwitchMemtableLocked() {
+  const LogFile new_log{next_file_number_++, last_sequence_ + 1};
+  absl::StatusOr<std::unique_ptr<LogWriter>> writer;
+  {
+    // Only the write leader switches, and it holds no lock while doing I/O.
+    mu_.Unlock();
+    // The old log must be durable before any write lands in the new one:
+    // otherwise a power loss could keep a later write and drop an earlier
+    // one, a hole in the history.
+    absl::Status s = log_->Sync();
+    if (s.ok()) s = log_->Close();
+    writer = s.ok() ? CreateLog(new_log) : absl::StatusOr<std::unique_ptr<LogWriter>>(s);
+    mu_.Lock();
+  }
+  if (!writer.ok()) return writer.status();
+  log_ = *std::move(writer);
+  live_logs_.push_back(new_log);
+
+  std::vector<MemTable*> imm;
+  imm.reserve(view_->imm().size() + 1);
+  imm.push_back(view_->mem());
+  imm.insert(imm.end(), view_->imm().begin(), view_->imm().end());
+  auto* mem = new MemTable();
+  view_ = std::make_shared<const ReadView>(mem, std::move(imm));
+  return absl::OkStatus();
+}
+
+void DBImpl::SetWriteErrorLocked(const absl::Status& error) {
+  if (!write_error_.ok()) return;
+  write_error_ = absl::Status(
+      error.code(),
+      absl::StrFormat("DB %s no longer accepts writes after a write-ahead log "
+                      "error (reopen it): %s",
+                      dbname_, error.message()));
+}
+
+}  // namespace ferrisdb

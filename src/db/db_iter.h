@@ -1,0 +1,24 @@
+// DBIter: turns an InternalIterator (every version of every key, tombstones
+// included) into the user-visible Iterator at one sequence number: for each
+// user key only the newest entry with sequence <= the read sequence counts,
+// and a key whose newest such entry is a deletion is hidden.
+#ifndef FERRISDB_DB_DB_ITER_H_
+#define FERRISDB_DB_DB_ITER_H_
+
+#include <memory>
+
+#include "ferrisdb/iterator.h"
+#include "memtable/internal_key.h"
+#include "util/internal_iterator.h"
+
+namespace ferrisdb {
+
+// `pinned` keeps alive whatever `internal` reads from (the read view) for as
+// long as the returned iterator lives.
+std::unique_ptr<Iterator> NewDBIterator(
+    std::unique_ptr<InternalIterator> internal, SequenceNumber sequence,
+    std::shared_ptr<const void> pinned);
+
+}  // namespace ferrisdb
+
+#endif  // FERRISDB_DB_DB_ITER_H_
