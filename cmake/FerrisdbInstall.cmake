@@ -39,6 +39,10 @@ if(BUILD_SHARED_LIBS)
 else()
   set(FERRISDB_PC_LIBS_PRIVATE "-lpthread")
 endif()
+# Path from the installed .pc file back to the prefix, so the file stays
+# valid wherever the tree is installed (cmake --install --prefix).
+file(RELATIVE_PATH FERRISDB_PC_TO_PREFIX
+     "/prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/prefix")
 configure_file(${PROJECT_SOURCE_DIR}/cmake/ferrisdb.pc.in
                ${PROJECT_BINARY_DIR}/ferrisdb.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/ferrisdb.pc

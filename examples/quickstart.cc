@@ -6,6 +6,8 @@
 #include <memory>
 #include <string>
 
+#include <unistd.h>
+
 #include "ferrisdb/db.h"
 #include "ferrisdb/version.h"
 
@@ -41,7 +43,8 @@ void PrintAll(ferrisdb::DB& db, const ferrisdb::ReadOptions& options) {
 }  // namespace
 
 int main() {
-  const std::string path = MakeTempDir() + "/db";
+  const std::string temp_dir = MakeTempDir();
+  const std::string path = temp_dir + "/db";
   std::printf("FerrisDB %s quickstart, database in %s\n",
               FERRISDB_VERSION_STRING, path.c_str());
 
@@ -99,5 +102,6 @@ int main() {
 
   Check(ferrisdb::DestroyDB(path, options), "DestroyDB");
   std::printf("destroyed %s\n", path.c_str());
+  rmdir(temp_dir.c_str());
   return 0;
 }

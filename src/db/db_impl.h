@@ -65,9 +65,11 @@ class DBImpl final : public DB {
 
   // --- db_impl_open.cc ---
   absl::Status PrepareDirectory();
-  // Replays one log into the memtables, advancing *last_sequence.
+  // Replays one log into the memtables, advancing *last_sequence; sets
+  // *records to the number of records it held.
   absl::Status ReplayLog(const LogFile& log, SequenceNumber* last_sequence,
-                         MemTable** mem, std::vector<MemTable*>* imm);
+                         MemTable** mem, std::vector<MemTable*>* imm,
+                         uint64_t* records);
   // Creates, syncs and announces (directory sync) a new log file.
   absl::StatusOr<std::unique_ptr<LogWriter>> CreateLog(
       const LogFile& log);

@@ -35,11 +35,10 @@ absl::Status DBImpl::PrepareDirectory() {
     return Annotate(s, context);
   }
   if (!env_->IsDirectory(dbname_)) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        env_->FileExists(dbname_)
-            ? "%s: the path exists and is not a directory"
-            : "%s: no database here and create_if_missing is false",
-        context));
+    return absl::InvalidArgumentError(
+        context + (env_->FileExists(dbname_)
+                       ? ": the path exists and is not a directory"
+                       : ": no database here and create_if_missing is false"));
   }
   return absl::OkStatus();
 }
@@ -87,6 +86,7 @@ absl::Status DBImpl::Open() {
   mem->Ref();
   std::vector<MemTable*> imm;  // newest first
   SequenceNumber last_sequence = 0;
+  std::vector<LogFile> empty_logs;  // hold no write: safe to delete
   absl::Status s;
   for (size_t i = 0; i < logs.size() && s.ok(); ++i) {
     const LogFile& log = logs[i];
@@ -105,7 +105,9 @@ absl::Status DBImpl::Open() {
     } else {
       last_sequence = std::max(last_sequence, log.first_sequence - 1);
     }
-    s = ReplayLog(log, &last_sequence, &mem, &imm);
+    uint64_t records = 0;
+    s = ReplayLog(log, &last_sequence, &mem, &imm, &records);
+    if (records == 0) empty_logs.push_back(log);
   }
   if (s.ok()) {
     const LogFile new_log{max_number + 1, last_sequence + 1};
@@ -113,7 +115,12 @@ absl::Status DBImpl::Open() {
     if (writer.ok()) {
       absl::MutexLock l(&mu_);
       log_ = *std::move(writer);
-      live_logs_ = std::move(logs);
+      for (const LogFile& log : logs) {
+        const bool empty =
+            std::any_of(empty_logs.begin(), empty_logs.end(),
+                        [&](const LogFile& e) { return e.number == log.number; });
+        if (!empty) live_logs_.push_back(log);
+      }
       live_logs_.push_back(new_log);
       next_file_number_ = new_log.number + 1;
       last_sequence_ = last_sequence;
@@ -124,12 +131,22 @@ absl::Status DBImpl::Open() {
   }
   mem->Unref();
   for (MemTable* m : imm) m->Unref();
+  if (s.ok()) {
+    // Logs left empty by a crash or a failed Open hold nothing; removing
+    // them is best effort (a leftover is harmless: it is empty again next
+    // time).
+    for (const LogFile& log : empty_logs) {
+      env_->RemoveFile(WalFileName(dbname_, log.number, log.first_sequence))
+          .IgnoreError();
+    }
+  }
   return s;
 }
 
 absl::Status DBImpl::ReplayLog(const LogFile& log,
                                SequenceNumber* last_sequence, MemTable** mem,
-                               std::vector<MemTable*>* imm) {
+                               std::vector<MemTable*>* imm,
+                               uint64_t* records) {
   const std::string name = WalFileBaseName(log.number, log.first_sequence);
   const std::string path = dbname_ + "/" + name;
   absl::StatusOr<std::unique_ptr<SequentialFile>> file =
@@ -157,6 +174,7 @@ absl::Status DBImpl::ReplayLog(const LogFile& log,
           reader.last_record_offset(), sequence, *last_sequence + 1));
     }
     FERRISDB_RETURN_IF_ERROR(WriteBatchInternal::InsertInto(batch, *mem));
+    ++*records;
     *last_sequence = sequence + WriteBatchInternal::Count(batch) - 1;
     if ((*mem)->ApproximateMemoryUsage() >= options_.write_buffer_size) {
       imm->insert(imm->begin(), *mem);
@@ -174,11 +192,17 @@ absl::StatusOr<std::unique_ptr<LogWriter>> DBImpl::CreateLog(
                             env_->NewWritableFile(path));
   auto writer =
       std::make_unique<LogWriter>(std::move(file), log.number, LogFileKind::kWal);
-  FERRISDB_RETURN_IF_ERROR(writer->WriteHeader());
-  FERRISDB_RETURN_IF_ERROR(writer->Sync());
+  absl::Status s = writer->WriteHeader();
+  if (s.ok()) s = writer->Sync();
   // The file must survive a power loss before any write in it is
   // acknowledged.
-  FERRISDB_RETURN_IF_ERROR(env_->SyncDir(dbname_));
+  if (s.ok()) s = env_->SyncDir(dbname_);
+  if (!s.ok()) {
+    // Best effort: a leftover holds no write and is removed by the next Open.
+    writer.reset();
+    env_->RemoveFile(path).IgnoreError();
+    return s;
+  }
   return writer;
 }
 

@@ -6,8 +6,11 @@ char* Arena::AllocateFallback(size_t bytes) {
   if (bytes > kBlockSize / 4) {
     // A large object gets its own block so the rest of the current block is
     // not wasted.
+    AddUsage(bytes);
     return AllocateNewBlock(bytes);
   }
+  // The tail of the current block is lost for good: count it as used.
+  AddUsage(remaining_ + bytes);
   next_ = AllocateNewBlock(kBlockSize);
   remaining_ = kBlockSize;
   char* result = next_;
@@ -20,8 +23,7 @@ char* Arena::AllocateNewBlock(size_t bytes) {
   // Not make_unique: arena memory need not be zeroed. operator new[] returns
   // memory aligned for any fundamental type, which AllocateAligned relies on.
   blocks_.push_back(std::unique_ptr<char[]>(new char[bytes]));
-  memory_usage_.fetch_add(bytes + sizeof(std::unique_ptr<char[]>),
-                          std::memory_order_relaxed);
+  AddUsage(sizeof(std::unique_ptr<char[]>));
   return blocks_.back().get();
 }
 

@@ -36,6 +36,7 @@ class Arena {
       char* result = next_;
       next_ += bytes;
       remaining_ -= bytes;
+      AddUsage(bytes);
       return result;
     }
     return AllocateFallback(bytes);
@@ -56,19 +57,30 @@ class Arena {
       char* result = next_ + slop;
       next_ += bytes + slop;
       remaining_ -= bytes + slop;
+      AddUsage(bytes + slop);
       return result;
     }
     // Every block starts max_align_t aligned (operator new[]).
     return AllocateFallback(bytes);
   }
 
-  // Bytes of memory held by the arena: the blocks plus their bookkeeping.
+  // Bytes of memory in use: everything handed out (with alignment padding),
+  // the unused tails of retired blocks, and block bookkeeping. The unused
+  // part of the current block is not counted, so a small memtable limit is
+  // honoured even though blocks are 64 KiB.
   // Relaxed: a monotone statistic, read without ordering other memory.
   size_t MemoryUsage() const {
     return memory_usage_.load(std::memory_order_relaxed);
   }
 
  private:
+  // Only the (single) allocating thread writes memory_usage_, so a plain
+  // load + store is enough; readers only need an untorn value.
+  void AddUsage(size_t bytes) {
+    memory_usage_.store(memory_usage_.load(std::memory_order_relaxed) + bytes,
+                        std::memory_order_relaxed);
+  }
+
   char* AllocateFallback(size_t bytes);
   char* AllocateNewBlock(size_t bytes);
 

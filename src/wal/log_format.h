@@ -63,7 +63,7 @@ enum class LogFileKind : uint8_t {
   kManifest = 2,
 };
 
-// "WAL" / "MANIFEST" / "unknown kind N", for messages.
+// "WAL", "MANIFEST" or "unknown kind", for messages.
 std::string_view LogFileKindName(LogFileKind kind);
 
 // File header payload: magic (fixed64) | format version (fixed32) |

@@ -3,7 +3,7 @@
 // Reproduce a failure with FERRISDB_TEST_SEED=<seed printed in the failure>.
 #include <map>
 #include <memory>
-#include <optional>
+#include <iterator>
 #include <random>
 #include <string>
 #include <vector>
@@ -89,36 +89,33 @@ class ModelTest : public ::testing::TestWithParam<uint32_t> {
     }
     ASSERT_EQ(r, model.rend()) << "seed " << seed_;
 
+    // Positions as indexes into the model's entries; -1 or size(): invalid.
+    const std::vector<std::pair<std::string, std::string>> entries(
+        model.begin(), model.end());
+    const auto n = static_cast<int64_t>(entries.size());
     for (int i = 0; i < 10; ++i) {
       const std::string target = RandomKey();
-      const bool forward_seek = rng_() % 2 == 0;
-      std::optional<Model::const_iterator> pos;  // nullopt: invalid
-      if (forward_seek) {
+      int64_t pos;
+      if (rng_() % 2 == 0) {
         it->Seek(target);
-        auto lb = model.lower_bound(target);
-        if (lb != model.end()) pos = lb;
+        pos = std::distance(model.begin(), model.lower_bound(target));
       } else {
         it->SeekForPrev(target);
-        auto ub = model.upper_bound(target);
-        if (ub != model.begin()) pos = std::prev(ub);
+        pos = std::distance(model.begin(), model.upper_bound(target)) - 1;
       }
       for (int step = 0; step < 8; ++step) {
-        ASSERT_EQ(it->Valid(), pos.has_value())
+        const bool expect_valid = pos >= 0 && pos < n;
+        ASSERT_EQ(it->Valid(), expect_valid)
             << "seed " << seed_ << " target " << target << " step " << step;
-        if (!pos.has_value()) break;
-        ASSERT_EQ(it->key(), (*pos)->first) << "seed " << seed_;
-        ASSERT_EQ(it->value(), (*pos)->second) << "seed " << seed_;
+        if (!expect_valid) break;
+        ASSERT_EQ(it->key(), entries[pos].first) << "seed " << seed_;
+        ASSERT_EQ(it->value(), entries[pos].second) << "seed " << seed_;
         if (rng_() % 2 == 0) {
           it->Next();
-          ++*pos;
-          if (*pos == model.end()) pos.reset();
+          ++pos;
         } else {
           it->Prev();
-          if (*pos == model.begin()) {
-            pos.reset();
-          } else {
-            --*pos;
-          }
+          --pos;
         }
       }
     }

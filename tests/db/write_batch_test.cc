@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "db/write_batch_internal.h"
+#include "ferrisdb/options.h"
 #include "gtest/gtest.h"
 #include "memtable/memtable.h"
 #include "testutil/status_matchers.h"

@@ -205,12 +205,16 @@ TEST_F(MemTableTest, IteratorOrdersByInternalKey) {
     it->Seek(target);
     auto lb = model.lower_bound(target);
     ASSERT_EQ(it->Valid(), lb != model.end());
-    if (it->Valid()) ASSERT_EQ(it->key(), lb->first);
+    if (it->Valid()) {
+      ASSERT_EQ(it->key(), lb->first);
+    }
 
     it->SeekForPrev(target);
     auto ub = model.upper_bound(target);
     ASSERT_EQ(it->Valid(), ub != model.begin());
-    if (it->Valid()) ASSERT_EQ(it->key(), std::prev(ub)->first);
+    if (it->Valid()) {
+      ASSERT_EQ(it->key(), std::prev(ub)->first);
+    }
   }
 }
 
