@@ -1,11 +1,12 @@
 // The free helpers declared at the end of include/ferrisdb/env.h.
+#include "ferrisdb/env.h"
+
 #include <memory>
 #include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "ferrisdb/env.h"
 #include "util/status_macros.h"
 
 namespace ferrisdb {

@@ -14,8 +14,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "env/io_error.h"
-#include "util/strings.h"
 #include "util/status_macros.h"
+#include "util/strings.h"
 
 namespace ferrisdb::internal {
 
@@ -50,7 +50,8 @@ absl::Status PosixSequentialFile::Skip(uint64_t n) {
   if (pos < 0) return IOError("seek", path_, errno);
   // Clamp at the end so that huge n neither overflows off_t nor leaves the
   // position beyond the end.
-  uint64_t left = st.st_size > pos ? static_cast<uint64_t>(st.st_size - pos) : 0;
+  uint64_t left =
+      st.st_size > pos ? static_cast<uint64_t>(st.st_size - pos) : 0;
   off_t target = n >= left ? std::max<off_t>(st.st_size, pos)
                            : pos + static_cast<off_t>(n);
   if (lseek(fd_, target, SEEK_SET) < 0) return IOError("seek", path_, errno);

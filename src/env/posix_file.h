@@ -25,8 +25,7 @@ class PosixSequentialFile final : public SequentialFile {
   PosixSequentialFile(const PosixSequentialFile&) = delete;
   PosixSequentialFile& operator=(const PosixSequentialFile&) = delete;
 
-  absl::Status Read(size_t n, std::string_view* result,
-                    char* scratch) override;
+  absl::Status Read(size_t n, std::string_view* result, char* scratch) override;
   absl::Status Skip(uint64_t n) override;
 
  private:

@@ -65,9 +65,8 @@ class LockTable {
 };
 
 absl::Status AlreadyHeld(const std::string& path, int err) {
-  std::string message =
-      absl::StrCat("lock ", path,
-                   ": already held by another process or DB instance");
+  std::string message = absl::StrCat(
+      "lock ", path, ": already held by another process or DB instance");
   if (err != 0) absl::StrAppend(&message, ": ", ErrnoText(err));
   return absl::FailedPreconditionError(message);
 }

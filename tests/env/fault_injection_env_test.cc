@@ -90,16 +90,16 @@ TEST_F(FaultInjectionEnvTest, TracksSizeAndSyncedSize) {
 TEST_F(FaultInjectionEnvTest, DropTruncatesToSyncedSize) {
   const std::string path = dir_.Sub("f");
   WriteFile(path, "synced|", "unsynced");
-  FERRISDB_ASSERT_OK(env_.SimulatePowerLoss(
-      {.unsynced_data = UnsyncedDataMode::kDrop}));
+  FERRISDB_ASSERT_OK(
+      env_.SimulatePowerLoss({.unsynced_data = UnsyncedDataMode::kDrop}));
   EXPECT_EQ(OnDisk(path), "synced|");
 }
 
 TEST_F(FaultInjectionEnvTest, ZeroFillKeepsSizeAndZeroesUnsyncedBytes) {
   const std::string path = dir_.Sub("f");
   WriteFile(path, "synced|", "unsynced");
-  FERRISDB_ASSERT_OK(env_.SimulatePowerLoss(
-      {.unsynced_data = UnsyncedDataMode::kZeroFill}));
+  FERRISDB_ASSERT_OK(
+      env_.SimulatePowerLoss({.unsynced_data = UnsyncedDataMode::kZeroFill}));
   EXPECT_EQ(OnDisk(path), "synced|" + std::string(8, '\0'));
 }
 
@@ -123,10 +123,10 @@ TEST_F(FaultInjectionEnvTest, KeepPrefixCutsAtAlignedBoundaries) {
   std::set<uint64_t> cuts;
   for (uint32_t seed = 0; seed < 40; ++seed) {
     WriteFile(path, synced, unsynced);
-    FERRISDB_ASSERT_OK(env_.SimulatePowerLoss(
-        {.unsynced_data = UnsyncedDataMode::kKeepPrefix,
-         .keep_prefix_alignment = 512,
-         .seed = seed}));
+    FERRISDB_ASSERT_OK(
+        env_.SimulatePowerLoss({.unsynced_data = UnsyncedDataMode::kKeepPrefix,
+                                .keep_prefix_alignment = 512,
+                                .seed = seed}));
     std::string after = OnDisk(path);
     EXPECT_EQ(after, (synced + unsynced).substr(0, after.size()));
     cuts.insert(after.size());
@@ -405,8 +405,7 @@ TEST_F(FaultInjectionEnvTest, FilesOpenedBeforePowerLossAreDead) {
   FERRISDB_ASSERT_OK(env_.SyncDir(dir_.path()));
   FERRISDB_ASSERT_OK(file->Append("lost"));
   FERRISDB_ASSERT_OK(env_.SimulatePowerLoss());
-  EXPECT_THAT(file->Append("late"),
-              StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(file->Append("late"), StatusIs(absl::StatusCode::kUnavailable));
   EXPECT_THAT(file->Sync(), StatusIs(absl::StatusCode::kUnavailable));
   file.reset();
   EXPECT_EQ(OnDisk(path), "");

@@ -19,7 +19,8 @@ TEST(EnvIOErrorTest, MessageIsOperationSubjectAndErrnoText) {
 }
 
 TEST(EnvIOErrorTest, MapsErrnoToCode) {
-  EXPECT_THAT(IOError("op", "p", ENOENT), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(IOError("op", "p", ENOENT),
+              StatusIs(absl::StatusCode::kNotFound));
   for (int err : {EACCES, EPERM, EROFS}) {
     EXPECT_THAT(IOError("op", "p", err),
                 StatusIs(absl::StatusCode::kPermissionDenied));

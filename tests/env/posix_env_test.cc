@@ -174,7 +174,8 @@ TEST_F(PosixEnvTest, DestructorFlushesUnclosedFile) {
 }
 
 TEST_F(PosixEnvTest, SecondCloseIsFailedPrecondition) {
-  FERRISDB_ASSERT_OK_AND_ASSIGN(auto file, env_->NewWritableFile(dir_.Sub("f")));
+  FERRISDB_ASSERT_OK_AND_ASSIGN(auto file,
+                                env_->NewWritableFile(dir_.Sub("f")));
   FERRISDB_ASSERT_OK(file->Close());
   EXPECT_THAT(file->Close(), StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_THAT(file->Append("x"),
@@ -215,7 +216,8 @@ TEST_F(PosixEnvTest, GetChildrenOfMissingDirIsNotFound) {
 
 TEST_F(PosixEnvTest, RenameReplacesExistingFile) {
   FERRISDB_ASSERT_OK(WriteStringToFile(env_, "new", dir_.Sub("tmp"), false));
-  FERRISDB_ASSERT_OK(WriteStringToFile(env_, "old", dir_.Sub("CURRENT"), false));
+  FERRISDB_ASSERT_OK(
+      WriteStringToFile(env_, "old", dir_.Sub("CURRENT"), false));
   FERRISDB_ASSERT_OK(env_->RenameFile(dir_.Sub("tmp"), dir_.Sub("CURRENT")));
   EXPECT_FALSE(env_->FileExists(dir_.Sub("tmp")));
   EXPECT_EQ(Read(dir_.Sub("CURRENT")), "new");
@@ -237,10 +239,10 @@ TEST_F(PosixEnvTest, RemoveMissingFileIsNotFound) {
 
 TEST_F(PosixEnvTest, ErrorMessageNamesOperationPathAndErrno) {
   const std::string path = dir_.Sub("000005.log");
-  EXPECT_THAT(env_->NewSequentialFile(path),
-              StatusIsWithMessage(
-                  absl::StatusCode::kNotFound,
-                  "open " + path + ": No such file or directory"));
+  EXPECT_THAT(
+      env_->NewSequentialFile(path),
+      StatusIsWithMessage(absl::StatusCode::kNotFound,
+                          "open " + path + ": No such file or directory"));
   EXPECT_THAT(env_->GetFileSize(path),
               StatusIsWithMessage(absl::StatusCode::kNotFound, path));
 }
@@ -317,10 +319,9 @@ int LockResultInChild(const std::string& path) {
   if (pid == 0) {
     absl::StatusOr<std::unique_ptr<FileLock>> lock =
         Env::Default()->LockFile(path);
-    _exit(lock.ok() ? 1
-          : lock.status().code() == absl::StatusCode::kFailedPrecondition
-              ? 0
-              : 2);
+    _exit(lock.ok()                                                       ? 1
+          : lock.status().code() == absl::StatusCode::kFailedPrecondition ? 0
+                                                                          : 2);
   }
   int wstatus = 0;
   if (pid < 0 || waitpid(pid, &wstatus, 0) != pid || !WIFEXITED(wstatus)) {

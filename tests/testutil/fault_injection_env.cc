@@ -74,25 +74,44 @@ absl::Status DeadHandleError(std::string_view path) {
 
 std::string_view FaultOpName(FaultOp op) {
   switch (op) {
-    case FaultOp::kNewSequentialFile: return "open sequential";
-    case FaultOp::kNewRandomAccessFile: return "open random access";
-    case FaultOp::kNewWritableFile: return "open writable";
-    case FaultOp::kNewAppendableFile: return "open appendable";
-    case FaultOp::kRead: return "read";
-    case FaultOp::kSkip: return "skip";
-    case FaultOp::kAppend: return "append";
-    case FaultOp::kFlush: return "flush";
-    case FaultOp::kSync: return "sync";
-    case FaultOp::kClose: return "close";
-    case FaultOp::kGetChildren: return "get children";
-    case FaultOp::kGetFileSize: return "get file size";
-    case FaultOp::kRemoveFile: return "remove";
-    case FaultOp::kRenameFile: return "rename";
-    case FaultOp::kTruncateFile: return "truncate";
-    case FaultOp::kCreateDir: return "create dir";
-    case FaultOp::kRemoveDir: return "remove dir";
-    case FaultOp::kSyncDir: return "sync dir";
-    case FaultOp::kLockFile: return "lock";
+    case FaultOp::kNewSequentialFile:
+      return "open sequential";
+    case FaultOp::kNewRandomAccessFile:
+      return "open random access";
+    case FaultOp::kNewWritableFile:
+      return "open writable";
+    case FaultOp::kNewAppendableFile:
+      return "open appendable";
+    case FaultOp::kRead:
+      return "read";
+    case FaultOp::kSkip:
+      return "skip";
+    case FaultOp::kAppend:
+      return "append";
+    case FaultOp::kFlush:
+      return "flush";
+    case FaultOp::kSync:
+      return "sync";
+    case FaultOp::kClose:
+      return "close";
+    case FaultOp::kGetChildren:
+      return "get children";
+    case FaultOp::kGetFileSize:
+      return "get file size";
+    case FaultOp::kRemoveFile:
+      return "remove";
+    case FaultOp::kRenameFile:
+      return "rename";
+    case FaultOp::kTruncateFile:
+      return "truncate";
+    case FaultOp::kCreateDir:
+      return "create dir";
+    case FaultOp::kRemoveDir:
+      return "remove dir";
+    case FaultOp::kSyncDir:
+      return "sync dir";
+    case FaultOp::kLockFile:
+      return "lock";
   }
   return "unknown op";
 }
@@ -273,9 +292,9 @@ absl::Status FaultInjectionEnv::BeginCallLocked(FaultOp op,
                                                 bool* injected) {
   ++call_count_;
   if (!active_ && IsMutating(op)) {
-    return absl::UnavailableError(
-        absl::StrCat("simulated crash: file system inactive: ",
-                     ToAbsl(FaultOpName(op)), " ", ToAbsl(path)));
+    return absl::UnavailableError(absl::StrCat(
+        "simulated crash: file system inactive: ", ToAbsl(FaultOpName(op)), " ",
+        ToAbsl(path)));
   }
   FaultContext context{op, path, target, call_count_};
   for (auto it = faults_.begin(); it != faults_.end(); ++it) {
@@ -294,7 +313,7 @@ FaultInjectionEnv::NewSequentialFile(const std::string& path) {
   {
     absl::MutexLock lock(&mu_);
     FERRISDB_RETURN_IF_ERROR(
-        BeginCallLocked(FaultOp::kNewSequentialFile, path));
+        BeginCallLocked(FaultOp::kNewSequentialFile, NormalizePath(path)));
   }
   FERRISDB_ASSIGN_OR_RETURN(std::unique_ptr<SequentialFile> file,
                             base_->NewSequentialFile(path));
@@ -307,7 +326,7 @@ FaultInjectionEnv::NewRandomAccessFile(const std::string& path) {
   {
     absl::MutexLock lock(&mu_);
     FERRISDB_RETURN_IF_ERROR(
-        BeginCallLocked(FaultOp::kNewRandomAccessFile, path));
+        BeginCallLocked(FaultOp::kNewRandomAccessFile, NormalizePath(path)));
   }
   FERRISDB_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file,
                             base_->NewRandomAccessFile(path));
@@ -368,7 +387,8 @@ absl::StatusOr<std::vector<std::string>> FaultInjectionEnv::GetChildren(
     const std::string& dir) {
   {
     absl::MutexLock lock(&mu_);
-    FERRISDB_RETURN_IF_ERROR(BeginCallLocked(FaultOp::kGetChildren, dir));
+    FERRISDB_RETURN_IF_ERROR(
+        BeginCallLocked(FaultOp::kGetChildren, NormalizePath(dir)));
   }
   return base_->GetChildren(dir);
 }
@@ -377,7 +397,8 @@ absl::StatusOr<uint64_t> FaultInjectionEnv::GetFileSize(
     const std::string& path) {
   {
     absl::MutexLock lock(&mu_);
-    FERRISDB_RETURN_IF_ERROR(BeginCallLocked(FaultOp::kGetFileSize, path));
+    FERRISDB_RETURN_IF_ERROR(
+        BeginCallLocked(FaultOp::kGetFileSize, NormalizePath(path)));
   }
   return base_->GetFileSize(path);
 }
@@ -390,7 +411,8 @@ absl::Status FaultInjectionEnv::RemoveFile(const std::string& path) {
   files_.erase(name);
   // Removal is durable at once (see PowerLossOptions), so nothing pending
   // may bring the name back.
-  std::erase_if(dir_ops_, [&](const DirEntryOp& op) { return op.path == name; });
+  std::erase_if(dir_ops_,
+                [&](const DirEntryOp& op) { return op.path == name; });
   return absl::OkStatus();
 }
 
@@ -443,13 +465,15 @@ absl::Status FaultInjectionEnv::TruncateFile(const std::string& path,
 
 absl::Status FaultInjectionEnv::CreateDirIfMissing(const std::string& dir) {
   absl::MutexLock lock(&mu_);
-  FERRISDB_RETURN_IF_ERROR(BeginCallLocked(FaultOp::kCreateDir, dir));
+  FERRISDB_RETURN_IF_ERROR(
+      BeginCallLocked(FaultOp::kCreateDir, NormalizePath(dir)));
   return base_->CreateDirIfMissing(dir);
 }
 
 absl::Status FaultInjectionEnv::RemoveDir(const std::string& dir) {
   absl::MutexLock lock(&mu_);
-  FERRISDB_RETURN_IF_ERROR(BeginCallLocked(FaultOp::kRemoveDir, dir));
+  FERRISDB_RETURN_IF_ERROR(
+      BeginCallLocked(FaultOp::kRemoveDir, NormalizePath(dir)));
   return base_->RemoveDir(dir);
 }
 
@@ -469,7 +493,8 @@ absl::Status FaultInjectionEnv::SyncDir(const std::string& dir) {
 absl::StatusOr<std::unique_ptr<FileLock>> FaultInjectionEnv::LockFile(
     const std::string& path) {
   absl::MutexLock lock(&mu_);
-  FERRISDB_RETURN_IF_ERROR(BeginCallLocked(FaultOp::kLockFile, path));
+  FERRISDB_RETURN_IF_ERROR(
+      BeginCallLocked(FaultOp::kLockFile, NormalizePath(path)));
   return base_->LockFile(path);
 }
 
@@ -493,8 +518,8 @@ absl::Status FaultInjectionEnv::SimulatePowerLoss(
   // are reproducible); renames are undone afterwards and carry the damaged
   // content back with them.
   for (const auto& [path, state] : files_) {
-    FERRISDB_RETURN_IF_ERROR(DamageUnsyncedDataLocked(
-        path, state->synced_size, options, &rng_state));
+    FERRISDB_RETURN_IF_ERROR(DamageUnsyncedDataLocked(path, state->synced_size,
+                                                      options, &rng_state));
   }
   if (options.undo_unsynced_dir_entries) {
     for (auto it = dir_ops_.rbegin(); it != dir_ops_.rend(); ++it) {
@@ -522,7 +547,8 @@ absl::Status FaultInjectionEnv::DamageUnsyncedDataLocked(
     case UnsyncedDataMode::kKeepPrefix: {
       // Cut points: synced_size, the multiples of `align` strictly between,
       // and size.
-      const uint64_t align = std::max<uint64_t>(options.keep_prefix_alignment, 1);
+      const uint64_t align =
+          std::max<uint64_t>(options.keep_prefix_alignment, 1);
       const uint64_t first = (synced_size / align + 1) * align;
       const uint64_t last = ((size - 1) / align) * align;
       const uint64_t inner = last >= first ? (last - first) / align + 1 : 0;
@@ -596,8 +622,8 @@ std::vector<std::string> FaultInjectionEnv::UnsyncedDirEntries() const {
   return paths;
 }
 
-std::optional<FaultInjectionEnv::TrackedSize>
-FaultInjectionEnv::GetTrackedSize(const std::string& path) const {
+std::optional<FaultInjectionEnv::TrackedSize> FaultInjectionEnv::GetTrackedSize(
+    const std::string& path) const {
   absl::MutexLock lock(&mu_);
   auto it = files_.find(NormalizePath(path));
   if (it == files_.end()) return std::nullopt;

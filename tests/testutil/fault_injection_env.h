@@ -262,8 +262,7 @@ class FaultInjectionEnv final : public Env {
   uint64_t epoch_ ABSL_GUARDED_BY(mu_) = 0;
   // Normalized path -> state of the file it names (shared with the open
   // writable file objects of that file).
-  std::map<std::string, std::shared_ptr<FileState>> files_
-      ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::shared_ptr<FileState>> files_ ABSL_GUARDED_BY(mu_);
   // Directory entries not yet made durable, oldest first.
   std::vector<DirEntryOp> dir_ops_ ABSL_GUARDED_BY(mu_);
   std::vector<Fault> faults_ ABSL_GUARDED_BY(mu_);
