@@ -50,10 +50,11 @@ class DB {
   DB(const DB&) = delete;
   DB& operator=(const DB&) = delete;
 
-  // Closes the database: waits for writes in progress and background work and
-  // releases the directory lock. Data acknowledged with sync=false has been
-  // handed to the operating system. REQUIRES: every iterator and snapshot of
-  // this DB has been destroyed or released.
+  // Closes the database: waits for background work and releases the
+  // directory lock. Data acknowledged with sync=false has been handed to the
+  // operating system. REQUIRES: no other thread is calling into this DB, and
+  // every iterator of it has been destroyed (snapshots still held are
+  // released).
   virtual ~DB();
 
   // Sets key to value.
@@ -66,6 +67,11 @@ class DB {
 
   // Applies every update in batch atomically. batch may be nullptr or empty,
   // in which case Write only syncs the log if options.sync.
+  //
+  // A write that returns an error may still be applied after a reopen (the
+  // log may have received it before the failing step); it is applied whole or
+  // not at all. After an I/O error on the log the DB refuses further writes
+  // until it is reopened.
   virtual absl::Status Write(const WriteOptions& options,
                              WriteBatch* batch) = 0;
 
@@ -80,7 +86,8 @@ class DB {
 
   // A snapshot of the current state. Release it with ReleaseSnapshot.
   virtual const Snapshot* GetSnapshot() = 0;
-  // REQUIRES: snapshot came from this DB and was not released yet.
+  // REQUIRES: snapshot came from this DB and was not released yet (nullptr
+  // is ignored).
   virtual void ReleaseSnapshot(const Snapshot* snapshot) = 0;
 };
 

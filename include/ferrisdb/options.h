@@ -7,11 +7,20 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 
 namespace ferrisdb {
 
+class Cache;
 class Env;
 class Snapshot;
+
+// How SSTable blocks are compressed. The values are stored on disk (the block
+// trailer of docs/format/sstable.md): never renumber.
+enum class CompressionType : uint8_t {
+  kNone = 0,
+  kZstd = 1,
+};
 
 // Largest key, in bytes, that Put/Delete accept. Longer keys are rejected with
 // absl::InvalidArgumentError.
@@ -38,6 +47,37 @@ struct Options {
   // Where all file I/O goes. nullptr means Env::Default() (POSIX). The Env
   // must outlive every DB opened with it.
   Env* env = nullptr;
+
+  // ---- SSTables ----
+
+  // Approximate bytes of user data per data block, before compression.
+  size_t block_size = 4096;
+
+  // Keys between restart points of a block (prefix compression restarts at
+  // each; lookups binary-search the restarts). At least 1.
+  int block_restart_interval = 16;
+
+  // Bloom filter bits per key; 0 disables filters. 10 gives about 1% false
+  // positives.
+  int bloom_bits_per_key = 10;
+
+  // Block compression. A block is stored uncompressed when compression saves
+  // less than 1/8 of its size.
+  CompressionType compression = CompressionType::kZstd;
+  // zstd level (1 fastest ... 19 smallest; negative levels are faster still).
+  int compression_level = 1;
+
+  // Cache of uncompressed blocks, shareable between DBs (see cache.h).
+  // nullptr: the DB makes its own of block_cache_capacity bytes.
+  std::shared_ptr<Cache> block_cache;
+  size_t block_cache_capacity = size_t{64} << 20;
+
+  // Keep index and filter blocks in the block cache (charged against its
+  // capacity, evictable) instead of pinned with each open table.
+  bool cache_index_and_filter_blocks = false;
+
+  // Tables kept open (file descriptor, index and filter) at once.
+  int max_open_files = 1000;
 
   // Check more invariants while reading files (for example that sequence
   // numbers in the write-ahead log are contiguous across files) and turn

@@ -99,6 +99,7 @@ const Snapshot* DBImpl::GetSnapshot() {
 }
 
 void DBImpl::ReleaseSnapshot(const Snapshot* snapshot) {
+  if (snapshot == nullptr) return;
   absl::MutexLock lock(&mu_);
   snapshots_.Delete(static_cast<const SnapshotImpl*>(snapshot));
 }

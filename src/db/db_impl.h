@@ -64,7 +64,12 @@ class DBImpl final : public DB {
   };
 
   // --- db_impl_open.cc ---
+  // Creates the directory if allowed and needed (durably).
   absl::Status PrepareDirectory();
+  // The WAL files in the directory, by file number.
+  absl::StatusOr<std::vector<LogFile>> ListLogs();
+  // fsyncs an existing file.
+  absl::Status SyncExistingFile(const std::string& path);
   // Replays one log into the memtables, advancing *last_sequence; sets
   // *records to the number of records it held.
   absl::Status ReplayLog(const LogFile& log, SequenceNumber* last_sequence,
@@ -98,7 +103,8 @@ class DBImpl final : public DB {
   Env* const env_;
   const std::string dbname_;
 
-  // Held from Open until destruction; declared first so it is released last.
+  // Held from Open until destruction; declared before the log and the
+  // memtables so it is released after them.
   std::unique_ptr<FileLock> db_lock_;
 
   absl::Mutex mu_;

@@ -26,26 +26,67 @@ absl::Status Annotate(const absl::Status& s, const std::string& context) {
 
 absl::Status DBImpl::PrepareDirectory() {
   const std::string context = "DB::Open " + dbname_;
-  if (options_.create_if_missing) {
-    absl::Status s = env_->CreateDirIfMissing(dbname_);
-    if (absl::IsFailedPrecondition(s)) {
-      return absl::InvalidArgumentError(
-          absl::StrFormat("%s: the path exists and is not a directory", context));
-    }
-    return Annotate(s, context);
-  }
-  if (!env_->IsDirectory(dbname_)) {
+  if (env_->IsDirectory(dbname_)) return absl::OkStatus();
+  if (env_->FileExists(dbname_)) {
     return absl::InvalidArgumentError(
-        context + (env_->FileExists(dbname_)
-                       ? ": the path exists and is not a directory"
-                       : ": no database here and create_if_missing is false"));
+        context + ": the path exists and is not a directory");
   }
-  return absl::OkStatus();
+  if (!options_.create_if_missing) {
+    return absl::InvalidArgumentError(
+        context + ": no database here and create_if_missing is false");
+  }
+  absl::Status s = env_->CreateDirIfMissing(dbname_);
+  if (absl::IsFailedPrecondition(s)) {
+    return absl::InvalidArgumentError(
+        context + ": the path exists and is not a directory");
+  }
+  FERRISDB_RETURN_IF_ERROR(Annotate(s, context));
+  // The new directory's entry in its parent must be durable too, or a power
+  // loss could take the whole database, synced writes included.
+  const size_t slash = dbname_.find_last_of('/');
+  const std::string parent = slash == std::string::npos ? "."
+                             : slash == 0               ? "/"
+                                                        : dbname_.substr(0, slash);
+  return Annotate(env_->SyncDir(parent), context);
+}
+
+absl::StatusOr<std::vector<DBImpl::LogFile>> DBImpl::ListLogs() {
+  const std::string context = "DB::Open " + dbname_;
+  absl::StatusOr<std::vector<std::string>> children =
+      env_->GetChildren(dbname_);
+  if (!children.ok()) return Annotate(children.status(), context);
+  // Only names FerrisDB writes are considered; anything else in the
+  // directory is left alone.
+  std::vector<LogFile> logs;
+  for (const std::string& name : *children) {
+    std::optional<ParsedFileName> parsed = ParseFileName(name);
+    if (!parsed.has_value() || parsed->type != FileType::kWal) continue;
+    if (parsed->first_sequence == 0 ||
+        parsed->first_sequence > kMaxSequenceNumber) {
+      return absl::DataLossError(absl::StrFormat(
+          "%s: log %s names a first sequence number out of range", context,
+          name));
+    }
+    logs.push_back({parsed->number, parsed->first_sequence});
+  }
+  std::sort(logs.begin(), logs.end(), [](const LogFile& a, const LogFile& b) {
+    return a.number < b.number;
+  });
+  return logs;
 }
 
 absl::Status DBImpl::Open() {
   const std::string context = "DB::Open " + dbname_;
   FERRISDB_RETURN_IF_ERROR(PrepareDirectory());
+  if (!options_.create_if_missing) {
+    // Checked before locking so that a directory without a database is left
+    // exactly as it was (no LOCK file).
+    FERRISDB_ASSIGN_OR_RETURN(std::vector<LogFile> existing, ListLogs());
+    if (existing.empty()) {
+      return absl::InvalidArgumentError(
+          context + ": no database here and create_if_missing is false");
+    }
+  }
 
   absl::StatusOr<std::unique_ptr<FileLock>> lock =
       env_->LockFile(LockFileName(dbname_));
@@ -56,31 +97,17 @@ absl::Status DBImpl::Open() {
   }
   db_lock_ = *std::move(lock);
 
-  absl::StatusOr<std::vector<std::string>> children =
-      env_->GetChildren(dbname_);
-  if (!children.ok()) return Annotate(children.status(), context);
-
-  // Only names FerrisDB writes are considered; anything else in the
-  // directory is left alone.
-  std::vector<LogFile> logs;
-  uint64_t max_number = 0;
-  for (const std::string& name : *children) {
-    std::optional<ParsedFileName> parsed = ParseFileName(name);
-    if (!parsed.has_value() || parsed->type != FileType::kWal) continue;
-    logs.push_back({parsed->number, parsed->first_sequence});
-    max_number = std::max(max_number, parsed->number);
-  }
-  std::sort(logs.begin(), logs.end(),
-            [](const LogFile& a, const LogFile& b) { return a.number < b.number; });
-
+  // Listed again under the lock: this is the authoritative view.
+  FERRISDB_ASSIGN_OR_RETURN(std::vector<LogFile> logs, ListLogs());
   if (logs.empty() && !options_.create_if_missing) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "%s: no database here and create_if_missing is false", context));
+    return absl::InvalidArgumentError(
+        context + ": no database here and create_if_missing is false");
   }
   if (!logs.empty() && options_.error_if_exists) {
-    return absl::AlreadyExistsError(absl::StrFormat(
-        "%s: a database exists here and error_if_exists is true", context));
+    return absl::AlreadyExistsError(
+        context + ": a database exists here and error_if_exists is true");
   }
+  const uint64_t max_number = logs.empty() ? 0 : logs.back().number;
 
   MemTable* mem = new MemTable();
   mem->Ref();
@@ -92,7 +119,7 @@ absl::Status DBImpl::Open() {
     const LogFile& log = logs[i];
     const std::string name = WalFileBaseName(log.number, log.first_sequence);
     if (i == 0) {
-      last_sequence = log.first_sequence == 0 ? 0 : log.first_sequence - 1;
+      last_sequence = log.first_sequence - 1;
     } else if (log.first_sequence != last_sequence + 1 &&
                options_.paranoid_checks) {
       // File names carry the first sequence number: a gap means writes
@@ -107,7 +134,15 @@ absl::Status DBImpl::Open() {
     }
     uint64_t records = 0;
     s = ReplayLog(log, &last_sequence, &mem, &imm, &records);
-    if (records == 0) empty_logs.push_back(log);
+    if (s.ok() && records == 0) {
+      empty_logs.push_back(log);
+    } else if (s.ok()) {
+      // What was replayed may still be only in the OS cache (the previous
+      // process crashed before syncing). It must be durable before the new
+      // log receives writes, or a power loss could keep a later synced
+      // write and lose an earlier one.
+      s = SyncExistingFile(dbname_ + "/" + name);
+    }
   }
   if (s.ok()) {
     const LogFile new_log{max_number + 1, last_sequence + 1};
@@ -143,6 +178,13 @@ absl::Status DBImpl::Open() {
   return s;
 }
 
+absl::Status DBImpl::SyncExistingFile(const std::string& path) {
+  FERRISDB_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file,
+                            env_->NewAppendableFile(path));
+  FERRISDB_RETURN_IF_ERROR(file->Sync());
+  return file->Close();
+}
+
 absl::Status DBImpl::ReplayLog(const LogFile& log,
                                SequenceNumber* last_sequence, MemTable** mem,
                                std::vector<MemTable*>* imm,
@@ -168,6 +210,13 @@ absl::Status DBImpl::ReplayLog(const LogFile& log,
                           reader.last_record_offset(), s.message()));
     }
     const SequenceNumber sequence = WriteBatchInternal::Sequence(batch);
+    const uint32_t count = WriteBatchInternal::Count(batch);
+    if (count == 0 || sequence + count - 1 > kMaxSequenceNumber) {
+      return absl::DataLossError(absl::StrFormat(
+          "log %s: record at offset %d holds %d entries from sequence %d, "
+          "outside the valid range",
+          name, reader.last_record_offset(), count, sequence));
+    }
     if (sequence != *last_sequence + 1) {
       return absl::DataLossError(absl::StrFormat(
           "log %s: record at offset %d has sequence %d, expected %d", name,
@@ -175,7 +224,7 @@ absl::Status DBImpl::ReplayLog(const LogFile& log,
     }
     FERRISDB_RETURN_IF_ERROR(WriteBatchInternal::InsertInto(batch, *mem));
     ++*records;
-    *last_sequence = sequence + WriteBatchInternal::Count(batch) - 1;
+    *last_sequence = sequence + count - 1;
     if ((*mem)->ApproximateMemoryUsage() >= options_.write_buffer_size) {
       imm->insert(imm->begin(), *mem);
       *mem = new MemTable();

@@ -62,6 +62,12 @@ absl::Status DBImpl::Write(const WriteOptions& options, WriteBatch* batch) {
 
   // This thread is the leader.
   absl::Status status = write_error_;
+  if (status.ok() && batch != nullptr &&
+      last_sequence_ + batch->Count() > kMaxSequenceNumber) {
+    // Not reachable in practice (2^56 writes), but never wrap around.
+    status = absl::ResourceExhaustedError(absl::StrFormat(
+        "DB %s: sequence numbers exhausted", dbname_));
+  }
   Writer* last_writer = &self;
   if (status.ok()) status = MakeRoomForWriteLocked();
   if (status.ok()) {
@@ -154,18 +160,29 @@ absl::Status DBImpl::MakeRoomForWriteLocked() {
 absl::Status DBImpl::SwitchMemtableLocked() {
   const LogFile new_log{next_file_number_++, last_sequence_ + 1};
   absl::StatusOr<std::unique_ptr<LogWriter>> writer;
+  absl::Status old_log_status;
   {
     // Only the write leader switches, and it holds no lock while doing I/O.
     mu_.Unlock();
-    // The old log must be durable before any write lands in the new one:
-    // otherwise a power loss could keep a later write and drop an earlier
-    // one, a hole in the history.
-    absl::Status s = log_->Sync();
-    if (s.ok()) s = log_->Close();
-    writer = s.ok() ? CreateLog(new_log) : absl::StatusOr<std::unique_ptr<LogWriter>>(s);
+    // The new log first: if it cannot be created the old one stays in use
+    // and the next write tries again.
+    writer = CreateLog(new_log);
+    if (writer.ok()) {
+      // The old log must be durable before any write lands in the new one:
+      // otherwise a power loss could keep a later write and drop an earlier
+      // one, a hole in the history.
+      old_log_status = log_->Sync();
+      if (old_log_status.ok()) old_log_status = log_->Close();
+    }
     mu_.Lock();
   }
   if (!writer.ok()) return writer.status();
+  if (!old_log_status.ok()) {
+    // Writes already acknowledged may not be durable: stop here. The new
+    // log holds nothing and is removed by the next Open.
+    SetWriteErrorLocked(old_log_status);
+    return old_log_status;
+  }
   log_ = *std::move(writer);
   live_logs_.push_back(new_log);
 

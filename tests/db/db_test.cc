@@ -348,15 +348,36 @@ TEST_F(DBTest, CreateIfMissingFalse) {
               StatusIsWithMessage(absl::StatusCode::kInvalidArgument,
                                   "create_if_missing"));
   EXPECT_FALSE(Env::Default()->FileExists(path_));
-  // An existing but empty directory holds no database either.
+  // An existing but empty directory holds no database either, and is left
+  // exactly as it was (no LOCK file).
   ASSERT_EQ(mkdir(path_.c_str(), 0755), 0);
   EXPECT_THAT(DB::Open(options_, path_),
               StatusIs(absl::StatusCode::kInvalidArgument));
+  auto children = Env::Default()->GetChildren(path_);
+  ASSERT_THAT(children, IsOk());
+  EXPECT_TRUE(children->empty());
   options_.create_if_missing = true;
   Open();
   Close();
   options_.create_if_missing = false;
   Open();
+}
+
+TEST_F(DBTest, ReleasingANullSnapshotIsHarmless) {
+  Open();
+  db_->ReleaseSnapshot(nullptr);
+  EXPECT_EQ(Get("a"), "NOT_FOUND");
+}
+
+TEST_F(DBTest, LogNamingAnImpossibleSequenceIsDataLoss) {
+  Open();
+  ASSERT_THAT(db_->Put({}, "a", "1"), IsOk());
+  Close();
+  // A WAL name FerrisDB never writes: first sequence 0.
+  std::ofstream(path_ + "/999999-00000000000000000000.log") << "";
+  EXPECT_THAT(DB::Open(options_, path_),
+              StatusIsWithMessage(absl::StatusCode::kDataLoss,
+                                  "999999-00000000000000000000.log"));
 }
 
 TEST_F(DBTest, ErrorIfExists) {

@@ -248,12 +248,32 @@ TEST_F(PosixEnvTest, ErrorMessageNamesOperationPathAndErrno) {
 }
 
 TEST_F(PosixEnvTest, PermissionDeniedMapsToPermissionDenied) {
-  if (geteuid() == 0) GTEST_SKIP() << "root ignores file permissions";
   const std::string path = dir_.Sub("readonly");
   FERRISDB_ASSERT_OK(WriteStringToFile(env_, "x", path, false));
   ASSERT_EQ(chmod(path.c_str(), 0400), 0);
-  EXPECT_THAT(env_->NewWritableFile(path),
-              StatusIsWithMessage(absl::StatusCode::kPermissionDenied, path));
+  if (geteuid() != 0) {
+    EXPECT_THAT(env_->NewWritableFile(path),
+                StatusIsWithMessage(absl::StatusCode::kPermissionDenied, path));
+    return;
+  }
+  // Root ignores permission bits: check in a child that gives up root.
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    constexpr uid_t kNobody = 65534;
+    if (setgid(kNobody) != 0 || setuid(kNobody) != 0) _exit(2);
+    absl::StatusOr<std::unique_ptr<WritableFile>> file =
+        env_->NewWritableFile(path);
+    const bool as_expected =
+        !file.ok() && absl::IsPermissionDenied(file.status()) &&
+        std::string(file.status().message()).find(path) != std::string::npos;
+    _exit(as_expected ? 0 : 1);
+  }
+  int wait_status = 0;
+  ASSERT_EQ(waitpid(pid, &wait_status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(wait_status));
+  EXPECT_EQ(WEXITSTATUS(wait_status), 0)
+      << "2: could not drop privileges; 1: wrong status";
 }
 
 TEST_F(PosixEnvTest, TruncateFileShrinksAndExtends) {
