@@ -3,6 +3,11 @@
 //
 //   LOCK                              advisory lock held while the DB is open
 //   <number>-<first sequence>.log     write-ahead log (docs/format/wal.md)
+//   <number>.sst                      table (docs/format/sstable.md)
+//   MANIFEST-<number>                 log of version edits (manifest.md)
+//   CURRENT                           names the live manifest (manifest.md)
+//   <number>.dbtmp                    a file being written, renamed into
+//                                     place when complete (CURRENT)
 //
 // <number> is the file number (decimal, zero-padded to 6 digits, more when
 // needed); <first sequence> is the sequence number of the first write the log
@@ -19,11 +24,11 @@
 
 namespace ferrisdb {
 
-enum class FileType { kLock, kWal };
+enum class FileType { kLock, kWal, kTable, kManifest, kCurrent, kTemp };
 
 struct ParsedFileName {
   FileType type;
-  uint64_t number = 0;          // kWal only
+  uint64_t number = 0;          // all but kLock and kCurrent
   uint64_t first_sequence = 0;  // kWal only
 };
 
@@ -32,6 +37,10 @@ std::string WalFileName(const std::string& dbname, uint64_t number,
                         uint64_t first_sequence);
 // The name (not the path) of a WAL file.
 std::string WalFileBaseName(uint64_t number, uint64_t first_sequence);
+std::string TableFileName(const std::string& dbname, uint64_t number);
+std::string ManifestFileName(const std::string& dbname, uint64_t number);
+std::string CurrentFileName(const std::string& dbname);
+std::string TempFileName(const std::string& dbname, uint64_t number);
 
 // Parses a directory entry name (not a path); nullopt if it is not a file
 // FerrisDB creates.

@@ -1,0 +1,116 @@
+// TableReader: an open SSTable (docs/format/sstable.md). Open reads and
+// verifies the footer, index, filter and properties blocks and keeps them in
+// memory; data blocks are read from the file on demand (ReadDataBlock is the
+// single place a block cache will hook in).
+//
+// Thread-safety: a TableReader is immutable after Open and thread-safe; its
+// iterators require external synchronization.
+#ifndef FERRISDB_TABLE_TABLE_READER_H_
+#define FERRISDB_TABLE_TABLE_READER_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "ferrisdb/env.h"
+#include "memtable/internal_key.h"
+#include "table/block.h"
+#include "table/bloom.h"
+#include "table/table_format.h"
+#include "table/table_properties.h"
+#include "util/internal_iterator.h"
+
+namespace ferrisdb {
+
+// How a table is opened.
+struct TableReadOptions {
+  // Consult the bloom filter (when the table has one) in Get.
+  bool use_filter = true;
+};
+
+// The outcome of TableReader::Get.
+struct GetResult {
+  enum class State : uint8_t {
+    kNotPresent = 0,  // the table holds no version of the key visible at
+                      // the lookup sequence
+    kFound = 1,       // newest visible version is a value: see `value`
+    kDeleted = 2,     // newest visible version is a deletion
+  };
+  State state = State::kNotPresent;
+  // Sequence number of the version found (kFound, kDeleted).
+  SequenceNumber sequence = 0;
+  // The value (kFound). Reassigned, so a reused GetResult reuses capacity.
+  std::string value;
+};
+
+class TableReader {
+ public:
+  // Opens the table in `file` of `file_size` bytes. Errors: DataLoss naming
+  // file_name and an offset for a damaged or truncated file (every metadata
+  // block is checksum-verified), FailedPrecondition for a newer format
+  // version, or the I/O error of a read.
+  static absl::StatusOr<std::unique_ptr<TableReader>> Open(
+      const TableReadOptions& options, std::unique_ptr<RandomAccessFile> file,
+      uint64_t file_size, std::string file_name);
+
+  TableReader(const TableReader&) = delete;
+  TableReader& operator=(const TableReader&) = delete;
+
+  // An iterator over every entry of the table, in internal-key order. Data
+  // blocks are checksum-verified if verify_checksums. On a read error or
+  // damage the iterator becomes invalid and status() says why (DataLoss names
+  // the file and block offset); positioning does not clear the error.
+  // REQUIRES: the TableReader outlives the iterator.
+  std::unique_ptr<InternalIterator> NewIterator(bool verify_checksums) const;
+
+  // Looks up the newest version of key.user_key() with sequence <=
+  // key.sequence(). Consults the bloom filter before reading any data block.
+  // OK with result->state set, or the error of a damaged or unreadable block.
+  absl::Status Get(const LookupKey& key, bool verify_checksums,
+                   GetResult* result) const;
+
+  const TableProperties& properties() const { return properties_; }
+  bool has_filter() const { return filter_.has_value(); }
+  const std::string& file_name() const { return file_name_; }
+
+  // Reads and parses the data block at handle (from the index). Errors are
+  // DataLoss naming the file and handle.offset, or I/O errors.
+  absl::StatusOr<std::shared_ptr<const Block>> ReadDataBlock(
+      const BlockHandle& handle, bool verify_checksums) const;
+
+  // DataLoss for a damaged entry found by an iterator over the block at
+  // block_offset (the index block or a data block): adds the file name.
+  absl::Status BlockError(const absl::Status& iter_status,
+                          uint64_t block_offset) const;
+
+  // The index block and its offset, for iterators.
+  const Block& index_block() const { return index_block_; }
+  uint64_t index_offset() const { return footer_.index.offset; }
+
+ private:
+  TableReader(const TableReadOptions& options,
+              std::unique_ptr<RandomAccessFile> file, std::string file_name,
+              const Footer& footer, uint64_t footer_offset, Block index_block);
+
+  // Reads a metadata block (always checksum-verified).
+  absl::StatusOr<BlockContents> ReadMetaBlock(const BlockHandle& handle) const;
+
+  // Immutable after Open.
+  const TableReadOptions options_;
+  const std::unique_ptr<RandomAccessFile> file_;
+  const std::string file_name_;
+  const Footer footer_;
+  const uint64_t footer_offset_;  // blocks lie in [0, footer_offset_)
+  Block index_block_;
+  BlockContents filter_contents_;  // viewed by filter_
+  std::optional<BloomFilterReader> filter_;
+  TableProperties properties_;
+};
+
+}  // namespace ferrisdb
+
+#endif  // FERRISDB_TABLE_TABLE_READER_H_

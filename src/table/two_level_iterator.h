@@ -1,0 +1,59 @@
+// TwoLevelIterator: the iterator over a whole table. The first level walks
+// the index block; the second the data block each index entry points to.
+//
+// REQUIRES: external synchronization; the TableReader outlives the iterator.
+#ifndef FERRISDB_TABLE_TWO_LEVEL_ITERATOR_H_
+#define FERRISDB_TABLE_TWO_LEVEL_ITERATOR_H_
+
+#include <memory>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "table/block.h"
+#include "table/table_format.h"
+#include "util/internal_iterator.h"
+
+namespace ferrisdb {
+
+class TableReader;
+
+class TwoLevelIterator final : public InternalIterator {
+ public:
+  TwoLevelIterator(const TableReader* table, bool verify_checksums);
+
+  // Invalid once status() is not OK; the error stays.
+  bool Valid() const override {
+    return status_.ok() && data_block_ != nullptr && data_iter_.Valid();
+  }
+  void SeekToFirst() override;
+  void SeekToLast() override;
+  void Seek(std::string_view target) override;
+  void SeekForPrev(std::string_view target) override;
+  void Next() override;
+  void Prev() override;
+  std::string_view key() const override { return data_iter_.key(); }
+  std::string_view value() const override { return data_iter_.value(); }
+  absl::Status status() const override { return status_; }
+
+ private:
+  // Points data_iter_ at the block of the current index entry (unpositioned)
+  // or clears it when the index iterator is invalid. False on error.
+  bool InitDataBlock();
+  // Moves past data blocks without (further) entries.
+  void SkipEmptyBlocksForward();
+  void SkipEmptyBlocksBackward();
+  // Records the error of either level, if any. False if there is one.
+  bool CheckErrors();
+
+  const TableReader* const table_;
+  const bool verify_checksums_;
+  BlockIter index_iter_;
+  std::shared_ptr<const Block> data_block_;
+  BlockHandle data_handle_;
+  BlockIter data_iter_;
+  absl::Status status_;
+};
+
+}  // namespace ferrisdb
+
+#endif  // FERRISDB_TABLE_TWO_LEVEL_ITERATOR_H_
