@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "table/two_level_iterator.h"
+#include "util/coding.h"
 #include "util/status_macros.h"
 
 namespace ferrisdb {
@@ -17,6 +18,8 @@ TableReader::TableReader(const TableReadOptions& options,
       file_name_(std::move(file_name)),
       footer_(footer),
       footer_offset_(footer_offset),
+      cache_id_(options.block_cache != nullptr ? options.block_cache->NewId()
+                                               : 0),
       index_block_(std::move(index_block)) {}
 
 absl::StatusOr<std::unique_ptr<TableReader>> TableReader::Open(
@@ -91,8 +94,22 @@ absl::StatusOr<BlockContents> TableReader::ReadMetaBlock(
 
 absl::StatusOr<std::shared_ptr<const Block>> TableReader::ReadDataBlock(
     const BlockHandle& handle, bool verify_checksums) const {
+  // Cache key: reader id and block offset, both fixed64.
+  char cache_key[16];
+  Cache* const cache = options_.block_cache;
+  if (cache != nullptr) {
+    EncodeFixed64(cache_key, cache_id_);
+    EncodeFixed64(cache_key + 8, handle.offset);
+    if (Cache::Handle* h = cache->Lookup({cache_key, sizeof(cache_key)})) {
+      auto block = *static_cast<std::shared_ptr<const Block>*>(cache->Value(h));
+      cache->Release(h);
+      return block;
+    }
+  }
   ReadBlockOptions o;
-  o.verify_checksum = verify_checksums;
+  // A block that enters the cache is always verified, so no later read can
+  // be served unverified bytes.
+  o.verify_checksum = verify_checksums || cache != nullptr;
   o.max_block_size = footer_.max_block_size;
   FERRISDB_ASSIGN_OR_RETURN(
       BlockContents contents,
@@ -103,7 +120,18 @@ absl::StatusOr<std::shared_ptr<const Block>> TableReader::ReadDataBlock(
         file_name_, absl::StrCat("bad data block: ", block.status().message()),
         handle.offset);
   }
-  return std::make_shared<const Block>(std::move(*block));
+  auto result = std::make_shared<const Block>(std::move(*block));
+  if (cache != nullptr) {
+    auto* cached = new std::shared_ptr<const Block>(result);
+    Cache::Handle* h = cache->Insert(
+        {cache_key, sizeof(cache_key)}, cached,
+        handle.size + sizeof(Block),
+        [](std::string_view, void* value) {
+          delete static_cast<std::shared_ptr<const Block>*>(value);
+        });
+    cache->Release(h);
+  }
+  return result;
 }
 
 absl::Status TableReader::BlockError(const absl::Status& iter_status,

@@ -16,6 +16,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "ferrisdb/cache.h"
 #include "ferrisdb/env.h"
 #include "memtable/internal_key.h"
 #include "table/block.h"
@@ -30,6 +31,9 @@ namespace ferrisdb {
 struct TableReadOptions {
   // Consult the bloom filter (when the table has one) in Get.
   bool use_filter = true;
+  // Cache for uncompressed data blocks, keyed by a per-reader id and the
+  // block offset; nullptr: no caching. Must outlive the reader.
+  Cache* block_cache = nullptr;
 };
 
 // The outcome of TableReader::Get.
@@ -105,6 +109,7 @@ class TableReader {
   const std::string file_name_;
   const Footer footer_;
   const uint64_t footer_offset_;  // blocks lie in [0, footer_offset_)
+  const uint64_t cache_id_;       // prefix of this table's block cache keys
   Block index_block_;
   BlockContents filter_contents_;  // viewed by filter_
   std::optional<BloomFilterReader> filter_;

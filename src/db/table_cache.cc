@@ -1,0 +1,64 @@
+#include "db/table_cache.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "db/filename.h"
+#include "util/coding.h"
+#include "util/status_macros.h"
+
+namespace ferrisdb {
+namespace {
+
+using ReaderPtr = std::shared_ptr<const TableReader>;
+
+void DeleteReader(std::string_view, void* value) {
+  delete static_cast<ReaderPtr*>(value);
+}
+
+}  // namespace
+
+TableCache::TableCache(std::string dbname, Env* env, int max_open_files,
+                       Cache* block_cache)
+    : dbname_(std::move(dbname)),
+      env_(env),
+      block_cache_(block_cache),
+      // One shard: the capacity is a small count, and an exact LRU bound on
+      // open files matters more than contention here.
+      readers_(NewLRUCache(static_cast<size_t>(std::max(max_open_files, 1)),
+                           /*num_shard_bits=*/0)) {}
+
+absl::StatusOr<std::shared_ptr<const TableReader>> TableCache::Get(
+    uint64_t number, uint64_t file_size) {
+  char key[8];
+  EncodeFixed64(key, number);
+  if (Cache::Handle* h = readers_->Lookup({key, sizeof(key)})) {
+    ReaderPtr reader = *static_cast<ReaderPtr*>(readers_->Value(h));
+    readers_->Release(h);
+    return reader;
+  }
+  const std::string path = TableFileName(dbname_, number);
+  FERRISDB_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file,
+                            env_->NewRandomAccessFile(path));
+  TableReadOptions options;
+  options.block_cache = block_cache_;
+  FERRISDB_ASSIGN_OR_RETURN(
+      std::unique_ptr<TableReader> opened,
+      TableReader::Open(options, std::move(file), file_size,
+                        path.substr(dbname_.size() + 1)));
+  ReaderPtr reader(std::move(opened));
+  // Two threads may open the same table at once; the later insert replaces
+  // the earlier, and both readers stay valid for their users.
+  Cache::Handle* h = readers_->Insert({key, sizeof(key)}, new ReaderPtr(reader),
+                                      1, &DeleteReader);
+  readers_->Release(h);
+  return reader;
+}
+
+void TableCache::Evict(uint64_t number) {
+  char key[8];
+  EncodeFixed64(key, number);
+  readers_->Erase({key, sizeof(key)});
+}
+
+}  // namespace ferrisdb

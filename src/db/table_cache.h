@@ -1,0 +1,44 @@
+// TableCache: the open TableReaders of a DB, at most max_open_files of them
+// (each holds a file descriptor, its index and its filter); the least
+// recently used one is closed when another must open.
+//
+// Thread-safe.
+#ifndef FERRISDB_DB_TABLE_CACHE_H_
+#define FERRISDB_DB_TABLE_CACHE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "ferrisdb/cache.h"
+#include "ferrisdb/env.h"
+#include "table/table_reader.h"
+
+namespace ferrisdb {
+
+class TableCache {
+ public:
+  // REQUIRES: env and block_cache (may be nullptr) outlive the table cache.
+  TableCache(std::string dbname, Env* env, int max_open_files,
+             Cache* block_cache);
+
+  // The reader of table `number` (of file_size bytes), opening it if needed.
+  // The returned reader stays usable after eviction from the cache.
+  absl::StatusOr<std::shared_ptr<const TableReader>> Get(uint64_t number,
+                                                         uint64_t file_size);
+
+  // Forgets table `number` (its file is being deleted).
+  void Evict(uint64_t number);
+
+ private:
+  const std::string dbname_;
+  Env* const env_;
+  Cache* const block_cache_;
+  // Values are std::shared_ptr<const TableReader>*, charge 1 each.
+  const std::shared_ptr<Cache> readers_;
+};
+
+}  // namespace ferrisdb
+
+#endif  // FERRISDB_DB_TABLE_CACHE_H_
