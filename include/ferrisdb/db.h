@@ -21,6 +21,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "ferrisdb/cache.h"
 #include "ferrisdb/iterator.h"
 #include "ferrisdb/options.h"
 #include "ferrisdb/write_batch.h"
@@ -83,6 +84,16 @@ class DB {
   // iterator starts unpositioned. REQUIRES: destroyed before the DB.
   virtual std::unique_ptr<Iterator> NewIterator(
       const ReadOptions& options) = 0;
+
+  // Writes the active memtable, if it holds anything, to a table file and
+  // waits until every memtable written so far is in a table (the logs that
+  // held them are then deleted). An error is sticky: a flush that fails makes
+  // the DB refuse writes with that error until it is reopened.
+  virtual absl::Status Flush() = 0;
+
+  // Counters of the block cache this DB reads through (shared with other
+  // DBs if Options::block_cache was shared).
+  virtual CacheStatistics GetBlockCacheStatistics() const = 0;
 
   // A snapshot of the current state. Release it with ReleaseSnapshot.
   virtual const Snapshot* GetSnapshot() = 0;

@@ -10,6 +10,59 @@
 #include "util/status_macros.h"
 
 namespace ferrisdb {
+namespace {
+
+// An iterator that keeps the table reader it reads from alive (the table
+// cache may drop its own reference meanwhile).
+class PinnedTableIterator final : public InternalIterator {
+ public:
+  PinnedTableIterator(std::shared_ptr<const TableReader> reader,
+                      bool verify_checksums)
+      : reader_(std::move(reader)),
+        iter_(reader_->NewIterator(verify_checksums)) {}
+
+  bool Valid() const override { return iter_->Valid(); }
+  void SeekToFirst() override { iter_->SeekToFirst(); }
+  void SeekToLast() override { iter_->SeekToLast(); }
+  void Seek(std::string_view t) override { iter_->Seek(t); }
+  void SeekForPrev(std::string_view t) override { iter_->SeekForPrev(t); }
+  void Next() override { iter_->Next(); }
+  void Prev() override { iter_->Prev(); }
+  std::string_view key() const override { return iter_->key(); }
+  std::string_view value() const override { return iter_->value(); }
+  absl::Status status() const override { return iter_->status(); }
+
+ private:
+  const std::shared_ptr<const TableReader> reader_;  // outlives iter_
+  const std::unique_ptr<InternalIterator> iter_;
+};
+
+// An empty iterator reporting an error (a table that could not be opened).
+class ErrorIterator final : public InternalIterator {
+ public:
+  explicit ErrorIterator(absl::Status status) : status_(std::move(status)) {}
+  bool Valid() const override { return false; }
+  void SeekToFirst() override {}
+  void SeekToLast() override {}
+  void Seek(std::string_view) override {}
+  void SeekForPrev(std::string_view) override {}
+  void Next() override {}
+  void Prev() override {}
+  std::string_view key() const override { return {}; }
+  std::string_view value() const override { return {}; }
+  absl::Status status() const override { return status_; }
+
+ private:
+  const absl::Status status_;
+};
+
+std::shared_ptr<Cache> BlockCacheFor(const Options& options) {
+  return options.block_cache != nullptr
+             ? options.block_cache
+             : NewLRUCache(options.block_cache_capacity);
+}
+
+}  // namespace
 
 DB::~DB() = default;
 
@@ -23,6 +76,13 @@ absl::StatusOr<std::unique_ptr<DB>> DB::Open(const Options& options,
         "DB::Open %s: write_buffer_size %d is below the minimum of 1024 bytes",
         path, options.write_buffer_size));
   }
+  if (options.block_restart_interval < 1 || options.block_size < 1 ||
+      options.bloom_bits_per_key < 0 || options.max_open_files < 1) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "DB::Open %s: block_size, block_restart_interval and max_open_files "
+        "must be positive and bloom_bits_per_key not negative",
+        path));
+  }
   Options resolved = options;
   if (resolved.env == nullptr) resolved.env = Env::Default();
   auto impl = std::make_unique<DBImpl>(resolved, path);
@@ -31,9 +91,21 @@ absl::StatusOr<std::unique_ptr<DB>> DB::Open(const Options& options,
 }
 
 DBImpl::DBImpl(const Options& options, std::string dbname)
-    : options_(options), env_(options.env), dbname_(std::move(dbname)) {}
+    : options_(options),
+      env_(options.env),
+      dbname_(std::move(dbname)),
+      block_cache_(BlockCacheFor(options)),
+      table_cache_(std::make_unique<TableCache>(
+          dbname_, env_, options.max_open_files, block_cache_.get())),
+      versions_(std::make_unique<VersionSet>(dbname_, env_)) {}
 
 DBImpl::~DBImpl() {
+  {
+    absl::MutexLock lock(&mu_);
+    shutting_down_ = true;
+    background_cv_.SignalAll();
+  }
+  if (flush_thread_.joinable()) flush_thread_.join();
   absl::MutexLock lock(&mu_);
   if (log_ != nullptr) {
     // Hands acknowledged data to the OS. An error cannot be reported from a
@@ -51,6 +123,11 @@ std::shared_ptr<const ReadView> DBImpl::GetReadView(const ReadOptions& options,
   return view_;
 }
 
+void DBImpl::InstallViewLocked(MemTable* mem, std::vector<MemTable*> imm) {
+  view_ = std::make_shared<const ReadView>(mem, std::move(imm),
+                                           versions_->current());
+}
+
 absl::StatusOr<std::string> DBImpl::Get(const ReadOptions& options,
                                         std::string_view key) {
   if (key.size() > kMaxKeySize) {
@@ -62,6 +139,8 @@ absl::StatusOr<std::string> DBImpl::Get(const ReadOptions& options,
   std::shared_ptr<const ReadView> view = GetReadView(options, &sequence);
   const LookupKey lookup(key, sequence);
   std::string value;
+
+  // Memtables, newest first.
   auto search = [&](const MemTable* mem) -> std::optional<absl::Status> {
     switch (mem->Get(lookup, &value)) {
       case MemTable::GetResult::kFound:
@@ -77,18 +156,69 @@ absl::StatusOr<std::string> DBImpl::Get(const ReadOptions& options,
   for (size_t i = 0; !result.has_value() && i < view->imm().size(); ++i) {
     result = search(view->imm()[i]);
   }
+  if (result.has_value()) {
+    if (!result->ok()) return *std::move(result);
+    return value;
+  }
+
+  // Tables: level 0 newest first (its files may overlap), then each deeper
+  // level, where at most one file can hold the key.
+  GetResult table_result;
+  auto search_table = [&](const FileMetaData& f) -> std::optional<absl::Status> {
+    if (key < ExtractUserKey(f.smallest) || key > ExtractUserKey(f.largest)) {
+      return std::nullopt;
+    }
+    absl::StatusOr<std::shared_ptr<const TableReader>> reader =
+        table_cache_->Get(f.number, f.file_size);
+    if (!reader.ok()) return reader.status();
+    absl::Status s =
+        (*reader)->Get(lookup, options.verify_checksums, &table_result);
+    if (!s.ok()) return s;
+    switch (table_result.state) {
+      case GetResult::State::kFound:
+        return absl::OkStatus();
+      case GetResult::State::kDeleted:
+        return absl::NotFoundError("key not found");
+      case GetResult::State::kNotPresent:
+        break;
+    }
+    return std::nullopt;
+  };
+  const Version& version = view->version();
+  const Version::FileList& level0 = version.files(0);
+  for (auto it = level0.rbegin(); !result.has_value() && it != level0.rend();
+       ++it) {
+    result = search_table(**it);
+  }
+  for (int level = 1; !result.has_value() && level < kNumLevels; ++level) {
+    for (const auto& f : version.files(level)) {
+      result = search_table(*f);
+      if (result.has_value()) break;
+    }
+  }
   if (!result.has_value()) return absl::NotFoundError("key not found");
   if (!result->ok()) return *std::move(result);
-  return value;
+  return std::move(table_result.value);
 }
 
 std::unique_ptr<Iterator> DBImpl::NewIterator(const ReadOptions& options) {
   SequenceNumber sequence;
   std::shared_ptr<const ReadView> view = GetReadView(options, &sequence);
   std::vector<std::unique_ptr<InternalIterator>> children;
-  children.reserve(1 + view->imm().size());
   children.push_back(view->mem()->NewIterator());
   for (MemTable* imm : view->imm()) children.push_back(imm->NewIterator());
+  for (int level = 0; level < kNumLevels; ++level) {
+    for (const auto& f : view->version().files(level)) {
+      absl::StatusOr<std::shared_ptr<const TableReader>> reader =
+          table_cache_->Get(f->number, f->file_size);
+      if (reader.ok()) {
+        children.push_back(std::make_unique<PinnedTableIterator>(
+            *std::move(reader), options.verify_checksums));
+      } else {
+        children.push_back(std::make_unique<ErrorIterator>(reader.status()));
+      }
+    }
+  }
   return NewDBIterator(NewMergingIterator(std::move(children)), sequence,
                        std::move(view));
 }
@@ -104,6 +234,10 @@ void DBImpl::ReleaseSnapshot(const Snapshot* snapshot) {
   snapshots_.Delete(static_cast<const SnapshotImpl*>(snapshot));
 }
 
+CacheStatistics DBImpl::GetBlockCacheStatistics() const {
+  return block_cache_->GetStatistics();
+}
+
 SequenceNumber DBImpl::TEST_LastSequence() {
   absl::MutexLock lock(&mu_);
   return last_sequence_;
@@ -112,6 +246,11 @@ SequenceNumber DBImpl::TEST_LastSequence() {
 size_t DBImpl::TEST_NumImmutableMemtables() {
   absl::MutexLock lock(&mu_);
   return view_->imm().size();
+}
+
+size_t DBImpl::TEST_NumTables() {
+  absl::MutexLock lock(&mu_);
+  return view_->version().NumFiles();
 }
 
 }  // namespace ferrisdb

@@ -1,32 +1,39 @@
 // DBImpl: the implementation of DB, split by concern:
 //   db_impl.cc          construction, reads (Get, iterators), snapshots
-//   db_impl_open.cc     DB::Open, recovery from the write-ahead logs
+//   db_impl_open.cc     DB::Open, recovery from the manifest and the logs
 //   db_impl_write.cc    the write path: group commit, memtable switch
+//   db_impl_flush.cc    the flush thread: immutable memtable -> L0 table
 //   destroy_db.cc       DestroyDB
 //
 // Who owns what:
 //   - The write leader (the thread at the front of writers_) alone appends to
 //     the log, inserts into the active memtable and switches memtables; it
 //     drops mu_ while it does I/O, and every other writer waits in writers_.
+//   - The flush thread turns the oldest immutable memtable into a level-0
+//     table (without mu_), then records it in the manifest and installs a new
+//     read view (with mu_).
 //   - Readers take mu_ only to copy the current ReadView and sequence number,
 //     then read without it.
-//   - There are no background threads yet: full memtables wait in the read
-//     view's immutable list (the SSTable issue adds the flush thread).
 #ifndef FERRISDB_DB_DB_IMPL_H_
 #define FERRISDB_DB_DB_IMPL_H_
 
 #include <deque>
 #include <memory>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "db/read_view.h"
 #include "db/snapshot_list.h"
+#include "db/table_cache.h"
+#include "ferrisdb/cache.h"
 #include "ferrisdb/db.h"
 #include "ferrisdb/env.h"
 #include "memtable/internal_key.h"
+#include "version/version_set.h"
 #include "wal/log_writer.h"
 
 namespace ferrisdb {
@@ -47,14 +54,18 @@ class DBImpl final : public DB {
   std::unique_ptr<Iterator> NewIterator(const ReadOptions& options) override;
   const Snapshot* GetSnapshot() override;
   void ReleaseSnapshot(const Snapshot* snapshot) override;
+  absl::Status Flush() override;
+  CacheStatistics GetBlockCacheStatistics() const override;
 
-  // Locks the directory, replays the logs and starts a new log. Called once,
-  // by DB::Open, before the DB is shared.
+  // Locks the directory, recovers the manifest, replays the logs, starts a
+  // new log and the flush thread. Called once, by DB::Open, before the DB is
+  // shared.
   absl::Status Open();
 
   // Test hooks.
   SequenceNumber TEST_LastSequence() ABSL_LOCKS_EXCLUDED(mu_);
   size_t TEST_NumImmutableMemtables() ABSL_LOCKS_EXCLUDED(mu_);
+  size_t TEST_NumTables() ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   struct Writer;
@@ -70,57 +81,83 @@ class DBImpl final : public DB {
   absl::StatusOr<std::vector<LogFile>> ListLogs();
   // fsyncs an existing file.
   absl::Status SyncExistingFile(const std::string& path);
-  // Replays one log into the memtables, advancing *last_sequence; sets
-  // *records to the number of records it held.
-  absl::Status ReplayLog(const LogFile& log, SequenceNumber* last_sequence,
-                         MemTable** mem, std::vector<MemTable*>* imm,
-                         uint64_t* records);
+  absl::Status RecoverLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Replays one log into a new memtable (returned with one reference, or
+  // nullptr if the log holds no write), advancing *last_sequence.
+  absl::StatusOr<MemTable*> ReplayLog(const LogFile& log,
+                                      SequenceNumber* last_sequence);
   // Creates, syncs and announces (directory sync) a new log file.
-  absl::StatusOr<std::unique_ptr<LogWriter>> CreateLog(
-      const LogFile& log);
+  absl::StatusOr<std::unique_ptr<LogWriter>> CreateLog(const LogFile& log);
+  // Deletes files no version, log or manifest in use needs: logs older than
+  // the manifest's log number, tables not in the current version (and not
+  // being written), old manifests and temporary files.
+  void DeleteObsoleteFilesLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // --- db_impl_write.cc ---
-  absl::Status MakeRoomForWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The write path; with force_switch the leader also moves a non-empty
+  // active memtable to the immutable list (Flush).
+  absl::Status WriteImpl(const WriteOptions& options, WriteBatch* batch,
+                         bool force_switch);
+  absl::Status MakeRoomForWriteLocked(bool force_switch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status SwitchMemtableLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Merges the batches of the writers at the front of writers_ (starting
   // with the leader) into one. Sets *last_writer to the last one merged and
   // *need_sync if any of them asked for sync.
   WriteBatch* BuildBatchGroupLocked(Writer** last_writer, bool* need_sync)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Makes a write error sticky: the log may hold a partial record, so no
-  // further write may be appended after it.
+  // Makes a write or flush error sticky: the log may hold a partial record
+  // or a memtable could not be saved, so no further write is accepted.
   void SetWriteErrorLocked(const absl::Status& error)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // --- db_impl_flush.cc ---
+  void FlushThreadMain() ABSL_LOCKS_EXCLUDED(mu_);
+  // Writes the oldest immutable memtable to a level-0 table and installs it.
+  absl::Status FlushOldestMemTableLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Builds, syncs and announces the table file for mem. meta->number set by
+  // the caller; fills in the rest (file_size 0 if mem is empty).
+  absl::Status WriteLevel0Table(MemTable* mem, FileMetaData* meta);
 
   // --- db_impl.cc ---
   // The current view and the sequence number a read at `options` sees.
   std::shared_ptr<const ReadView> GetReadView(const ReadOptions& options,
                                               SequenceNumber* sequence)
       ABSL_LOCKS_EXCLUDED(mu_);
+  // Installs a view of the given memtables and the current version.
+  void InstallViewLocked(MemTable* mem, std::vector<MemTable*> imm)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Immutable after construction.
   const Options options_;
   Env* const env_;
   const std::string dbname_;
+  const std::shared_ptr<Cache> block_cache_;
+  const std::unique_ptr<TableCache> table_cache_;
 
-  // Held from Open until destruction; declared before the log and the
-  // memtables so it is released after them.
+  // Held from Open until destruction; declared before the log, the
+  // memtables and the flush thread so it is released after them.
   std::unique_ptr<FileLock> db_lock_;
 
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
+  // Signalled when a flush finishes, a flush is needed, or on shutdown.
+  absl::CondVar background_cv_;
   // Protected by mu_.
   std::deque<Writer*> writers_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<const ReadView> view_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<VersionSet> versions_ ABSL_GUARDED_BY(mu_);
   SequenceNumber last_sequence_ ABSL_GUARDED_BY(mu_) = 0;
-  uint64_t next_file_number_ ABSL_GUARDED_BY(mu_) = 1;
-  std::vector<LogFile> live_logs_ ABSL_GUARDED_BY(mu_);  // oldest first
   SnapshotList snapshots_ ABSL_GUARDED_BY(mu_);
   absl::Status write_error_ ABSL_GUARDED_BY(mu_);
+  std::set<uint64_t> pending_outputs_ ABSL_GUARDED_BY(mu_);  // being written
+  bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
 
   // Owned by the write leader (see above); read by the destructor once no
   // writer is left.
   std::unique_ptr<LogWriter> log_;
   WriteBatch group_batch_;
+
+  std::thread flush_thread_;
 };
 
 }  // namespace ferrisdb

@@ -1,6 +1,8 @@
 // DB::Open: take the directory lock, replay the write-ahead logs into
 // memtables, and start a new log.
 #include <algorithm>
+#include <optional>
+#include <set>
 #include <utility>
 
 #include "absl/strings/str_format.h"
@@ -78,95 +80,117 @@ absl::StatusOr<std::vector<DBImpl::LogFile>> DBImpl::ListLogs() {
 absl::Status DBImpl::Open() {
   const std::string context = "DB::Open " + dbname_;
   FERRISDB_RETURN_IF_ERROR(PrepareDirectory());
-  if (!options_.create_if_missing) {
+  if (!options_.create_if_missing &&
+      !env_->FileExists(CurrentFileName(dbname_))) {
     // Checked before locking so that a directory without a database is left
     // exactly as it was (no LOCK file).
-    FERRISDB_ASSIGN_OR_RETURN(std::vector<LogFile> existing, ListLogs());
-    if (existing.empty()) {
-      return absl::InvalidArgumentError(
-          context + ": no database here and create_if_missing is false");
-    }
+    return absl::InvalidArgumentError(
+        context + ": no database here and create_if_missing is false");
   }
+  absl::MutexLock lock(&mu_);
+  absl::Status s = RecoverLocked();
+  if (!s.ok()) return Annotate(s, context);
+  flush_thread_ = std::thread([this] { FlushThreadMain(); });
+  return absl::OkStatus();
+}
 
+absl::Status DBImpl::RecoverLocked() {
   absl::StatusOr<std::unique_ptr<FileLock>> lock =
       env_->LockFile(LockFileName(dbname_));
   if (!lock.ok()) {
     return Annotate(lock.status(),
-                    context + ": cannot lock the database directory (is it "
-                              "open in another process or DB object?)");
+                    "cannot lock the database directory (is it open in "
+                    "another process or DB object?)");
   }
   db_lock_ = *std::move(lock);
 
-  // Listed again under the lock: this is the authoritative view.
   FERRISDB_ASSIGN_OR_RETURN(std::vector<LogFile> logs, ListLogs());
-  if (logs.empty() && !options_.create_if_missing) {
-    return absl::InvalidArgumentError(
-        context + ": no database here and create_if_missing is false");
+  if (!versions_->DatabaseExists()) {
+    if (!options_.create_if_missing) {
+      return absl::InvalidArgumentError(
+          "no database here and create_if_missing is false");
+    }
+    if (!logs.empty()) {
+      return absl::DataLossError(absl::StrFormat(
+          "CURRENT is missing but log files (%s, ...) are present",
+          WalFileBaseName(logs[0].number, logs[0].first_sequence)));
+    }
+  } else {
+    if (options_.error_if_exists) {
+      return absl::AlreadyExistsError(
+          "a database exists here and error_if_exists is true");
+    }
+    FERRISDB_RETURN_IF_ERROR(versions_->Recover());
   }
-  if (!logs.empty() && options_.error_if_exists) {
-    return absl::AlreadyExistsError(
-        context + ": a database exists here and error_if_exists is true");
-  }
-  const uint64_t max_number = logs.empty() ? 0 : logs.back().number;
+  for (const LogFile& log : logs) versions_->MarkFileNumberUsed(log.number);
 
-  MemTable* mem = new MemTable();
-  mem->Ref();
-  std::vector<MemTable*> imm;  // newest first
-  SequenceNumber last_sequence = 0;
-  std::vector<LogFile> empty_logs;  // hold no write: safe to delete
+  // Replay the logs that may hold data not yet in tables, one memtable each.
+  std::vector<MemTable*> imm;  // newest first, one reference each
+  std::vector<LogFile> empty_logs;
+  // Everything up to the manifest's last sequence is in tables; the first
+  // live log continues right after it.
+  SequenceNumber last_sequence = versions_->last_sequence();
+  std::optional<SequenceNumber> replayed_end = last_sequence;
   absl::Status s;
-  for (size_t i = 0; i < logs.size() && s.ok(); ++i) {
-    const LogFile& log = logs[i];
+  for (const LogFile& log : logs) {
+    if (log.number < versions_->log_number()) continue;  // already in tables
     const std::string name = WalFileBaseName(log.number, log.first_sequence);
-    if (i == 0) {
-      last_sequence = log.first_sequence - 1;
-    } else if (log.first_sequence != last_sequence + 1 &&
-               options_.paranoid_checks) {
+    if (replayed_end.has_value() && log.first_sequence != *replayed_end + 1 &&
+        options_.paranoid_checks) {
       // File names carry the first sequence number: a gap means writes
       // between two logs are missing, an overlap that logs were mixed up.
       s = absl::DataLossError(absl::StrFormat(
-          "%s: log %s starts at sequence %d but the logs before it end at "
+          "log %s starts at sequence %d but the logs before it end at "
           "sequence %d",
-          context, name, log.first_sequence, last_sequence));
+          name, log.first_sequence, *replayed_end));
       break;
-    } else {
-      last_sequence = std::max(last_sequence, log.first_sequence - 1);
     }
-    uint64_t records = 0;
-    s = ReplayLog(log, &last_sequence, &mem, &imm, &records);
-    if (s.ok() && records == 0) {
+    SequenceNumber end = log.first_sequence - 1;
+    absl::StatusOr<MemTable*> mem = ReplayLog(log, &end);
+    if (!mem.ok()) {
+      s = mem.status();
+      break;
+    }
+    replayed_end = end;
+    last_sequence = std::max(last_sequence, end);
+    if (*mem == nullptr) {
       empty_logs.push_back(log);
-    } else if (s.ok()) {
-      // What was replayed may still be only in the OS cache (the previous
-      // process crashed before syncing). It must be durable before the new
-      // log receives writes, or a power loss could keep a later synced
-      // write and lose an earlier one.
-      s = SyncExistingFile(dbname_ + "/" + name);
+      continue;
     }
+    imm.insert(imm.begin(), *mem);
+    // What was replayed may still be only in the OS cache (the previous
+    // process crashed before syncing). It must be durable before the new
+    // log receives writes, or a power loss could keep a later synced write
+    // and lose an earlier one.
+    s = SyncExistingFile(dbname_ + "/" + name);
+    if (!s.ok()) break;
   }
+
+  MemTable* mem = nullptr;
+  std::unique_ptr<LogWriter> writer;
+  const LogFile new_log{versions_->NewFileNumber(), last_sequence + 1};
   if (s.ok()) {
-    const LogFile new_log{max_number + 1, last_sequence + 1};
-    absl::StatusOr<std::unique_ptr<LogWriter>> writer = CreateLog(new_log);
-    if (writer.ok()) {
-      absl::MutexLock l(&mu_);
-      log_ = *std::move(writer);
-      for (const LogFile& log : logs) {
-        const bool empty =
-            std::any_of(empty_logs.begin(), empty_logs.end(),
-                        [&](const LogFile& e) { return e.number == log.number; });
-        if (!empty) live_logs_.push_back(log);
-      }
-      live_logs_.push_back(new_log);
-      next_file_number_ = new_log.number + 1;
-      last_sequence_ = last_sequence;
-      view_ = std::make_shared<const ReadView>(mem, imm);
+    absl::StatusOr<std::unique_ptr<LogWriter>> created = CreateLog(new_log);
+    if (created.ok()) {
+      writer = *std::move(created);
+      mem = new MemTable();
+      mem->set_log_number(new_log.number);
+      mem->Ref();
+      // A new manifest records the state: the oldest log still needed is
+      // the oldest replayed one that held data. Its last sequence stays that
+      // of the tables.
+      VersionEdit edit;
+      edit.SetLogNumber(imm.empty() ? new_log.number : imm.back()->log_number());
+      s = versions_->LogAndApply(&edit);
     } else {
-      s = Annotate(writer.status(), context + ": cannot create a new log");
+      s = Annotate(created.status(), "cannot create a new log");
     }
   }
-  mem->Unref();
-  for (MemTable* m : imm) m->Unref();
   if (s.ok()) {
+    log_ = std::move(writer);
+    last_sequence_ = last_sequence;
+    InstallViewLocked(mem, imm);
+    DeleteObsoleteFilesLocked();
     // Logs left empty by a crash or a failed Open hold nothing; removing
     // them is best effort (a leftover is harmless: it is empty again next
     // time).
@@ -175,7 +199,52 @@ absl::Status DBImpl::Open() {
           .IgnoreError();
     }
   }
+  if (!s.ok() && writer != nullptr) {
+    // A failed Open leaves no new files behind (the log holds nothing).
+    writer.reset();
+    env_->RemoveFile(WalFileName(dbname_, new_log.number, new_log.first_sequence))
+        .IgnoreError();
+  }
+  if (mem != nullptr) mem->Unref();
+  for (MemTable* m : imm) m->Unref();
   return s;
+}
+
+void DBImpl::DeleteObsoleteFilesLocked() {
+  absl::StatusOr<std::vector<std::string>> children =
+      env_->GetChildren(dbname_);
+  if (!children.ok()) return;  // best effort: retried after the next flush
+  std::set<uint64_t> live_tables = pending_outputs_;
+  const Version& version = *versions_->current();
+  for (int level = 0; level < kNumLevels; ++level) {
+    for (const auto& f : version.files(level)) live_tables.insert(f->number);
+  }
+  for (const std::string& name : *children) {
+    std::optional<ParsedFileName> parsed = ParseFileName(name);
+    if (!parsed.has_value()) continue;
+    bool obsolete = false;
+    switch (parsed->type) {
+      case FileType::kWal:
+        obsolete = parsed->number < versions_->log_number();
+        break;
+      case FileType::kTable:
+        obsolete = live_tables.count(parsed->number) == 0;
+        if (obsolete) table_cache_->Evict(parsed->number);
+        break;
+      case FileType::kManifest:
+        // Only once a new manifest is in use (and CURRENT durably names it).
+        obsolete = versions_->manifest_number() != 0 &&
+                   parsed->number != versions_->manifest_number();
+        break;
+      case FileType::kTemp:
+        obsolete = true;  // CURRENT is only written under mu_
+        break;
+      case FileType::kLock:
+      case FileType::kCurrent:
+        break;
+    }
+    if (obsolete) env_->RemoveFile(dbname_ + "/" + name).IgnoreError();
+  }
 }
 
 absl::Status DBImpl::SyncExistingFile(const std::string& path) {
@@ -185,10 +254,8 @@ absl::Status DBImpl::SyncExistingFile(const std::string& path) {
   return file->Close();
 }
 
-absl::Status DBImpl::ReplayLog(const LogFile& log,
-                               SequenceNumber* last_sequence, MemTable** mem,
-                               std::vector<MemTable*>* imm,
-                               uint64_t* records) {
+absl::StatusOr<MemTable*> DBImpl::ReplayLog(const LogFile& log,
+                                            SequenceNumber* last_sequence) {
   const std::string name = WalFileBaseName(log.number, log.first_sequence);
   const std::string path = dbname_ + "/" + name;
   absl::StatusOr<std::unique_ptr<SequentialFile>> file =
@@ -196,42 +263,47 @@ absl::Status DBImpl::ReplayLog(const LogFile& log,
   if (!file.ok()) return file.status();
   LogReader reader(*std::move(file), name, log.number, LogFileKind::kWal);
 
+  MemTable* mem = nullptr;
+  auto fail = [&mem](absl::Status s) -> absl::StatusOr<MemTable*> {
+    if (mem != nullptr) mem->Unref();
+    return s;
+  };
   std::string scratch;
   std::string_view record;
   WriteBatch batch;
   while (true) {
     absl::StatusOr<bool> more = reader.ReadRecord(&record, &scratch);
-    if (!more.ok()) return more.status();
+    if (!more.ok()) return fail(more.status());
     if (!*more) break;
     absl::Status s = WriteBatchInternal::SetContents(&batch, record);
     if (!s.ok()) {
-      return absl::DataLossError(
+      return fail(absl::DataLossError(
           absl::StrFormat("log %s: record at offset %d: %s", name,
-                          reader.last_record_offset(), s.message()));
+                          reader.last_record_offset(), s.message())));
     }
     const SequenceNumber sequence = WriteBatchInternal::Sequence(batch);
     const uint32_t count = WriteBatchInternal::Count(batch);
     if (count == 0 || sequence + count - 1 > kMaxSequenceNumber) {
-      return absl::DataLossError(absl::StrFormat(
+      return fail(absl::DataLossError(absl::StrFormat(
           "log %s: record at offset %d holds %d entries from sequence %d, "
           "outside the valid range",
-          name, reader.last_record_offset(), count, sequence));
+          name, reader.last_record_offset(), count, sequence)));
     }
     if (sequence != *last_sequence + 1) {
-      return absl::DataLossError(absl::StrFormat(
+      return fail(absl::DataLossError(absl::StrFormat(
           "log %s: record at offset %d has sequence %d, expected %d", name,
-          reader.last_record_offset(), sequence, *last_sequence + 1));
+          reader.last_record_offset(), sequence, *last_sequence + 1)));
     }
-    FERRISDB_RETURN_IF_ERROR(WriteBatchInternal::InsertInto(batch, *mem));
-    ++*records;
+    if (mem == nullptr) {
+      mem = new MemTable();
+      mem->set_log_number(log.number);
+      mem->Ref();
+    }
+    absl::Status inserted = WriteBatchInternal::InsertInto(batch, mem);
+    if (!inserted.ok()) return fail(inserted);
     *last_sequence = sequence + count - 1;
-    if ((*mem)->ApproximateMemoryUsage() >= options_.write_buffer_size) {
-      imm->insert(imm->begin(), *mem);
-      *mem = new MemTable();
-      (*mem)->Ref();
-    }
   }
-  return absl::OkStatus();
+  return mem;
 }
 
 absl::StatusOr<std::unique_ptr<LogWriter>> DBImpl::CreateLog(

@@ -53,7 +53,21 @@ absl::Status DBImpl::Write(const WriteOptions& options, WriteBatch* batch) {
     if (batch->Count() == 0) batch = nullptr;
   }
   if (batch == nullptr && !options.sync) return absl::OkStatus();
+  return WriteImpl(options, batch, /*force_switch=*/false);
+}
 
+absl::Status DBImpl::Flush() {
+  FERRISDB_RETURN_IF_ERROR(WriteImpl(WriteOptions(), nullptr,
+                                     /*force_switch=*/true));
+  absl::MutexLock lock(&mu_);
+  while (!view_->imm().empty() && write_error_.ok()) {
+    background_cv_.Wait(&mu_);
+  }
+  return write_error_;
+}
+
+absl::Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch,
+                               bool force_switch) {
   Writer self(batch, options.sync);
   absl::MutexLock lock(&mu_);
   writers_.push_back(&self);
@@ -69,7 +83,7 @@ absl::Status DBImpl::Write(const WriteOptions& options, WriteBatch* batch) {
         "DB %s: sequence numbers exhausted", dbname_));
   }
   Writer* last_writer = &self;
-  if (status.ok()) status = MakeRoomForWriteLocked();
+  if (status.ok()) status = MakeRoomForWriteLocked(force_switch);
   if (status.ok()) {
     bool need_sync = false;
     WriteBatch* group = BuildBatchGroupLocked(&last_writer, &need_sync);
@@ -150,15 +164,29 @@ WriteBatch* DBImpl::BuildBatchGroupLocked(Writer** last_writer,
   return result;
 }
 
-absl::Status DBImpl::MakeRoomForWriteLocked() {
-  if (view_->mem()->ApproximateMemoryUsage() < options_.write_buffer_size) {
+absl::Status DBImpl::MakeRoomForWriteLocked(bool force_switch) {
+  while (true) {
+    if (!write_error_.ok()) return write_error_;
+    const MemTable* mem = view_->mem();
+    const bool full =
+        mem->ApproximateMemoryUsage() >= options_.write_buffer_size;
+    if (force_switch ? mem->num_entries() == 0 : !full) {
+      return absl::OkStatus();
+    }
+    if (!view_->imm().empty()) {
+      // The previous memtable is still being written: wait for the flush
+      // (the only time a writer waits for background work).
+      background_cv_.Wait(&mu_);
+      continue;
+    }
+    FERRISDB_RETURN_IF_ERROR(SwitchMemtableLocked());
+    background_cv_.SignalAll();  // wake the flush thread
     return absl::OkStatus();
   }
-  return SwitchMemtableLocked();
 }
 
 absl::Status DBImpl::SwitchMemtableLocked() {
-  const LogFile new_log{next_file_number_++, last_sequence_ + 1};
+  const LogFile new_log{versions_->NewFileNumber(), last_sequence_ + 1};
   absl::StatusOr<std::unique_ptr<LogWriter>> writer;
   absl::Status old_log_status;
   {
@@ -184,14 +212,14 @@ absl::Status DBImpl::SwitchMemtableLocked() {
     return old_log_status;
   }
   log_ = *std::move(writer);
-  live_logs_.push_back(new_log);
 
   std::vector<MemTable*> imm;
   imm.reserve(view_->imm().size() + 1);
   imm.push_back(view_->mem());
   imm.insert(imm.end(), view_->imm().begin(), view_->imm().end());
   auto* mem = new MemTable();
-  view_ = std::make_shared<const ReadView>(mem, std::move(imm));
+  mem->set_log_number(new_log.number);
+  InstallViewLocked(mem, std::move(imm));
   return absl::OkStatus();
 }
 
@@ -199,8 +227,8 @@ void DBImpl::SetWriteErrorLocked(const absl::Status& error) {
   if (!write_error_.ok()) return;
   write_error_ = absl::Status(
       error.code(),
-      absl::StrFormat("DB %s no longer accepts writes after a write-ahead log "
-                      "error (reopen it): %s",
+      absl::StrFormat("DB %s no longer accepts writes after an I/O error "
+                      "(reopen it): %s",
                       dbname_, error.message()));
 }
 

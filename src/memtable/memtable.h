@@ -91,6 +91,12 @@ class MemTable {
   SequenceNumber first_sequence() const;
   SequenceNumber last_sequence() const;
 
+  // Number of the write-ahead log file that holds this memtable's entries
+  // (every memtable fills exactly one log). REQUIRES: set before the
+  // memtable is shared with other threads.
+  void set_log_number(uint64_t number) { log_number_ = number; }
+  uint64_t log_number() const { return log_number_; }
+
  private:
   class Iter;
 
@@ -117,6 +123,7 @@ class MemTable {
   // published through them).
   std::atomic<uint64_t> num_entries_{0};
   std::atomic<uint64_t> num_deletions_{0};
+  uint64_t log_number_ = 0;
   std::atomic<SequenceNumber> first_sequence_{0};
   std::atomic<SequenceNumber> last_sequence_{0};
 };

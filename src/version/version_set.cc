@@ -224,16 +224,21 @@ absl::Status VersionSet::WriteSnapshot(LogWriter* writer) const {
   return writer->AddRecord(record);
 }
 
-absl::Status VersionSet::SetCurrentFile(uint64_t manifest_number) {
+absl::Status VersionSet::SetCurrentFile(uint64_t manifest_number,
+                                        bool* renamed) {
   // Write a temporary file, sync it, rename it over CURRENT, sync the
   // directory: CURRENT is always either the old or the new content.
+  *renamed = false;
   const uint64_t temp_number = NewFileNumber();
   const std::string temp = TempFileName(dbname_, temp_number);
   absl::Status s =
       WriteStringToFile(env_, EncodeCurrentFile(manifest_number), temp, true);
-  if (s.ok()) s = env_->RenameFile(temp, CurrentFileName(dbname_));
+  if (s.ok()) {
+    s = env_->RenameFile(temp, CurrentFileName(dbname_));
+    *renamed = s.ok();
+  }
   if (s.ok()) s = env_->SyncDir(dbname_);
-  if (!s.ok()) env_->RemoveFile(temp).IgnoreError();
+  if (!*renamed) env_->RemoveFile(temp).IgnoreError();
   return s;
 }
 
@@ -246,10 +251,13 @@ absl::Status VersionSet::StartNewManifest() {
                                             LogFileKind::kManifest);
   absl::Status s = WriteSnapshot(writer.get());
   if (s.ok()) s = writer->Sync();
-  if (s.ok()) s = SetCurrentFile(number);
+  bool renamed = false;
+  if (s.ok()) s = SetCurrentFile(number, &renamed);
   if (!s.ok()) {
     writer.reset();
-    env_->RemoveFile(path).IgnoreError();
+    // Once CURRENT names the new manifest (even if the directory sync
+    // failed) the manifest must stay: it may be the one a restart reads.
+    if (!renamed) env_->RemoveFile(path).IgnoreError();
     return s;
   }
   manifest_ = std::move(writer);

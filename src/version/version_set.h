@@ -88,7 +88,9 @@ class VersionSet {
                             Version* result);
   absl::Status WriteSnapshot(LogWriter* writer) const;
   absl::Status StartNewManifest();
-  absl::Status SetCurrentFile(uint64_t manifest_number);
+  // Points CURRENT at the manifest; *renamed tells whether CURRENT was
+  // replaced (possibly not yet durably) even when an error is returned.
+  absl::Status SetCurrentFile(uint64_t manifest_number, bool* renamed);
 
   const std::string dbname_;
   Env* const env_;

@@ -256,7 +256,7 @@ TEST_F(DBTest, DataSurvivesReopenAndSequencesContinue) {
   EXPECT_EQ(static_cast<DBImpl*>(db_.get())->TEST_LastSequence(), before + 1);
 }
 
-TEST_F(DBTest, SmallWriteBufferSwitchesMemtablesAndLogs) {
+TEST_F(DBTest, SmallWriteBufferFlushesToTables) {
   options_.write_buffer_size = 4096;
   Open();
   for (int i = 0; i < 2000; ++i) {
@@ -264,19 +264,69 @@ TEST_F(DBTest, SmallWriteBufferSwitchesMemtablesAndLogs) {
                          absl::StrFormat("value%d", i)),
                 IsOk());
   }
+  ASSERT_THAT(db_->Flush(), IsOk());
   auto* impl = static_cast<DBImpl*>(db_.get());
-  EXPECT_GT(impl->TEST_NumImmutableMemtables(), 10u);
+  EXPECT_EQ(impl->TEST_NumImmutableMemtables(), 0u);
+  EXPECT_GT(impl->TEST_NumTables(), 10u);
+  // Flushed logs are gone: one log (the active one) remains.
   auto children = Env::Default()->GetChildren(path_);
   ASSERT_THAT(children, IsOk());
-  EXPECT_GT(children->size(), 10u);  // one log per memtable
-  Reopen();
-  for (int i = 0; i < 2000; i += 7) {
-    EXPECT_EQ(Get(absl::StrFormat("key%06d", i)), absl::StrFormat("value%d", i));
+  int logs = 0, tables = 0;
+  for (const std::string& c : *children) {
+    if (c.size() > 4 && c.substr(c.size() - 4) == ".log") ++logs;
+    if (c.size() > 4 && c.substr(c.size() - 4) == ".sst") ++tables;
   }
-  std::unique_ptr<Iterator> it = db_->NewIterator({});
-  int n = 0;
-  for (it->SeekToFirst(); it->Valid(); it->Next()) ++n;
-  EXPECT_EQ(n, 2000);
+  EXPECT_EQ(logs, 1);
+  EXPECT_EQ(static_cast<size_t>(tables), impl->TEST_NumTables());
+  for (int pass = 0; pass < 2; ++pass) {
+    for (int i = 0; i < 2000; i += 7) {
+      EXPECT_EQ(Get(absl::StrFormat("key%06d", i)),
+                absl::StrFormat("value%d", i));
+    }
+    EXPECT_EQ(Get("key999999"), "NOT_FOUND");
+    std::unique_ptr<Iterator> it = db_->NewIterator({});
+    int n = 0;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) ++n;
+    EXPECT_EQ(n, 2000);
+    n = 0;
+    for (it->SeekToLast(); it->Valid(); it->Prev()) ++n;
+    EXPECT_EQ(n, 2000);
+    it.reset();
+    // The reads went through the tables and their block cache.
+    const CacheStatistics stats = db_->GetBlockCacheStatistics();
+    EXPECT_GT(stats.inserts, 0u);
+    EXPECT_GT(stats.hits, 0u);
+    Reopen();
+    impl = static_cast<DBImpl*>(db_.get());
+  }
+}
+
+TEST_F(DBTest, DeletesAndOverwritesAcrossTables) {
+  options_.write_buffer_size = 4096;
+  Open();
+  ASSERT_THAT(db_->Put({}, "k", "v1"), IsOk());
+  ASSERT_THAT(db_->Put({}, "gone", "x"), IsOk());
+  ASSERT_THAT(db_->Flush(), IsOk());
+  const Snapshot* before = db_->GetSnapshot();
+  ASSERT_THAT(db_->Put({}, "k", "v2"), IsOk());
+  ASSERT_THAT(db_->Delete({}, "gone"), IsOk());
+  ASSERT_THAT(db_->Flush(), IsOk());
+  EXPECT_EQ(Get("k"), "v2");
+  EXPECT_EQ(Get("gone"), "NOT_FOUND");
+  EXPECT_EQ(Get("k", before), "v1");
+  EXPECT_EQ(Get("gone", before), "x");
+  EXPECT_EQ(Scan(), "k=v2");
+  EXPECT_EQ(Scan(before), "gone=x k=v1");
+  db_->ReleaseSnapshot(before);
+  Reopen();
+  EXPECT_EQ(Scan(), "k=v2");
+  EXPECT_EQ(ReverseScan(), "k=v2");
+}
+
+TEST_F(DBTest, FlushOfAnEmptyDatabaseIsANoOp) {
+  Open();
+  ASSERT_THAT(db_->Flush(), IsOk());
+  EXPECT_EQ(static_cast<DBImpl*>(db_.get())->TEST_NumTables(), 0u);
 }
 
 TEST_F(DBTest, ConcurrentWritersAllLand) {
