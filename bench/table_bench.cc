@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "ferrisdb/cache.h"
 #include "ferrisdb/env.h"
 #include "memtable/internal_key.h"
 #include "table/block.h"
@@ -105,7 +106,7 @@ struct Table {
   int n;
 };
 
-Table MakeTable(int n, CompressionType c) {
+Table MakeTable(int n, CompressionType c, Cache* cache = nullptr) {
   TableBuildOptions o;
   o.compression = c;
   MemSink sink;
@@ -117,7 +118,9 @@ Table MakeTable(int n, CompressionType c) {
   }
   if (!b.Finish().ok()) std::abort();
   const size_t size = sink.s.size();
-  auto r = TableReader::Open({}, std::make_unique<MemSource>(std::move(sink.s)),
+  TableReadOptions ro;
+  ro.block_cache = cache;
+  auto r = TableReader::Open(ro, std::make_unique<MemSource>(std::move(sink.s)),
                              size, "bench.sst");
   if (!r.ok()) std::abort();
   return Table{std::move(*r), n};
@@ -142,6 +145,35 @@ void BM_TableGet(benchmark::State& state) {
       benchmark::Counter(found, benchmark::Counter::kAvgIterations);
 }
 BENCHMARK(BM_TableGet)
+    ->ArgNames({"hit", "zstd"})
+    ->Args({1, 0})
+    ->Args({0, 0})
+    ->Args({1, 1})
+    ->Args({0, 1});
+
+// The same lookups through a block cache that holds the whole table: the
+// cost of a hit without reading, verifying or decompressing a block.
+void BM_TableGetCached(benchmark::State& state) {
+  const bool hit = state.range(0) != 0;
+  const auto c = static_cast<CompressionType>(state.range(1));
+  static std::shared_ptr<Cache> cache = NewLRUCache(size_t{256} << 20);
+  static Table tables[2] = {
+      MakeTable(100000, CompressionType::kNone, cache.get()),
+      MakeTable(100000, CompressionType::kZstd, cache.get())};
+  const Table& t = tables[static_cast<int>(c)];
+  std::mt19937 rng(1);
+  GetResult r;
+  int found = 0;
+  for (auto _ : state) {
+    const uint64_t k = (rng() % t.n) * 2 + (hit ? 0 : 1);
+    LookupKey lk(UserKey(k), kMaxSequenceNumber);
+    if (!t.reader->Get(lk, true, &r).ok()) std::abort();
+    found += r.state == GetResult::State::kFound;
+  }
+  state.counters["found"] =
+      benchmark::Counter(found, benchmark::Counter::kAvgIterations);
+}
+BENCHMARK(BM_TableGetCached)
     ->ArgNames({"hit", "zstd"})
     ->Args({1, 0})
     ->Args({0, 0})

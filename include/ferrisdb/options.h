@@ -72,9 +72,8 @@ struct Options {
   std::shared_ptr<Cache> block_cache;
   size_t block_cache_capacity = size_t{64} << 20;
 
-  // Keep index and filter blocks in the block cache (charged against its
-  // capacity, evictable) instead of pinned with each open table.
-  bool cache_index_and_filter_blocks = false;
+  // Index and filter blocks are pinned with each open table (bounded by
+  // max_open_files), not held in the block cache.
 
   // Tables kept open (file descriptor, index and filter) at once.
   int max_open_files = 1000;

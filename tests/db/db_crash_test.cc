@@ -367,3 +367,54 @@ TEST(CrashErrorTest, FailedLogCreationAtSwitchIsRetried) {
 
 }  // namespace
 }  // namespace ferrisdb
+
+namespace ferrisdb {
+namespace {
+
+// A failed flush stops writes with the flush's error (no silent loss); the
+// data is still in the logs, and a reopen brings it back and flushes it.
+TEST(CrashErrorTest, FlushErrorIsStickyAndNothingIsLost) {
+  ::ferrisdb::testing::TestDir dir;
+  FaultInjectionEnv env;
+  Options options;
+  options.env = &env;
+  options.write_buffer_size = 4096;
+  auto db = DB::Open(options, dir.Sub("db"));
+  ASSERT_THAT(db, IsOk());
+  env.FailWhen(
+      [](const ::ferrisdb::testing::FaultContext& c) {
+        return c.op == ::ferrisdb::testing::FaultOp::kAppend &&
+               c.path.size() > 4 && c.path.substr(c.path.size() - 4) == ".sst";
+      },
+      absl::ResourceExhaustedError("injected ENOSPC"), /*persistent=*/true);
+  int acknowledged = 0;
+  absl::Status first_error;
+  for (int i = 0; i < 500; ++i) {
+    absl::Status s =
+        (*db)->Put({}, absl::StrFormat("k%04d", i), std::string(100, 'v'));
+    if (!s.ok()) {
+      first_error = s;
+      break;
+    }
+    ++acknowledged;
+  }
+  absl::Status flush = (*db)->Flush();
+  EXPECT_TRUE(absl::IsResourceExhausted(flush)) << flush;
+  EXPECT_NE(std::string(flush.message()).find("flush failed"),
+            std::string::npos)
+      << flush;
+  EXPECT_FALSE((*db)->Put({}, "after", "x").ok());
+  db->reset();
+  env.ClearFaults();
+
+  db = DB::Open(options, dir.Sub("db"));
+  ASSERT_THAT(db, IsOk());
+  for (int i = 0; i < acknowledged; ++i) {
+    ASSERT_THAT((*db)->Get({}, absl::StrFormat("k%04d", i)), IsOk()) << i;
+  }
+  ASSERT_THAT((*db)->Flush(), IsOk());
+  ASSERT_THAT((*db)->Put({}, "after", "x"), IsOk());
+}
+
+}  // namespace
+}  // namespace ferrisdb
