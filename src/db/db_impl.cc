@@ -96,7 +96,8 @@ DBImpl::DBImpl(const Options& options, std::string dbname)
       dbname_(std::move(dbname)),
       block_cache_(BlockCacheFor(options)),
       table_cache_(std::make_unique<TableCache>(
-          dbname_, env_, options.max_open_files, block_cache_.get())),
+          dbname_, env_, options.max_open_files, block_cache_.get(),
+          options.cache_index_and_filter_blocks)),
       versions_(std::make_unique<VersionSet>(dbname_, env_)) {}
 
 DBImpl::~DBImpl() {

@@ -95,9 +95,11 @@ class DBImpl final : public DB {
 
   // --- db_impl_write.cc ---
   // The write path; with force_switch the leader also moves a non-empty
-  // active memtable to the immutable list (Flush).
+  // active memtable to the immutable list and sets *flush_target_log to the
+  // log of the newest immutable memtable (0 if there is none): Flush waits
+  // until the manifest's log number passes it.
   absl::Status WriteImpl(const WriteOptions& options, WriteBatch* batch,
-                         bool force_switch);
+                         bool force_switch, uint64_t* flush_target_log);
   absl::Status MakeRoomForWriteLocked(bool force_switch)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status SwitchMemtableLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

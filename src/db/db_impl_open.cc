@@ -130,33 +130,35 @@ absl::Status DBImpl::RecoverLocked() {
   // Everything up to the manifest's last sequence is in tables; the first
   // live log continues right after it.
   SequenceNumber last_sequence = versions_->last_sequence();
-  std::optional<SequenceNumber> replayed_end = last_sequence;
+  SequenceNumber replayed_end = last_sequence;
   absl::Status s;
   for (const LogFile& log : logs) {
     if (log.number < versions_->log_number()) continue;  // already in tables
     const std::string name = WalFileBaseName(log.number, log.first_sequence);
-    if (replayed_end.has_value() && log.first_sequence != *replayed_end + 1 &&
-        options_.paranoid_checks) {
-      // File names carry the first sequence number: a gap means writes
-      // between two logs are missing, an overlap that logs were mixed up.
-      s = absl::DataLossError(absl::StrFormat(
-          "log %s starts at sequence %d but the logs before it end at "
-          "sequence %d",
-          name, log.first_sequence, *replayed_end));
-      break;
-    }
     SequenceNumber end = log.first_sequence - 1;
     absl::StatusOr<MemTable*> mem = ReplayLog(log, &end);
     if (!mem.ok()) {
       s = mem.status();
       break;
     }
-    replayed_end = end;
-    last_sequence = std::max(last_sequence, end);
     if (*mem == nullptr) {
+      // An empty log (left by a crash or a failed log creation) holds no
+      // write, so it cannot open a gap: it is skipped, not checked.
       empty_logs.push_back(log);
       continue;
     }
+    if (log.first_sequence != replayed_end + 1 && options_.paranoid_checks) {
+      // File names carry the first sequence number: a gap means writes
+      // between two logs are missing, an overlap that logs were mixed up.
+      (*mem)->Unref();
+      s = absl::DataLossError(absl::StrFormat(
+          "log %s starts at sequence %d but the data before it ends at "
+          "sequence %d",
+          name, log.first_sequence, replayed_end));
+      break;
+    }
+    replayed_end = end;
+    last_sequence = std::max(last_sequence, end);
     imm.insert(imm.begin(), *mem);
     // What was replayed may still be only in the OS cache (the previous
     // process crashed before syncing). It must be durable before the new
@@ -170,18 +172,22 @@ absl::Status DBImpl::RecoverLocked() {
   std::unique_ptr<LogWriter> writer;
   const LogFile new_log{versions_->NewFileNumber(), last_sequence + 1};
   if (s.ok()) {
+    // A new manifest records the state first: the oldest log still needed
+    // is the oldest replayed one that held data, or the new log, which does
+    // not exist yet (a crash before it is created leaves a database whose
+    // logs are all accounted for). Its last sequence stays that of the
+    // tables.
+    VersionEdit edit;
+    edit.SetLogNumber(imm.empty() ? new_log.number : imm.back()->log_number());
+    s = versions_->LogAndApply(&edit);
+  }
+  if (s.ok()) {
     absl::StatusOr<std::unique_ptr<LogWriter>> created = CreateLog(new_log);
     if (created.ok()) {
       writer = *std::move(created);
       mem = new MemTable();
       mem->set_log_number(new_log.number);
       mem->Ref();
-      // A new manifest records the state: the oldest log still needed is
-      // the oldest replayed one that held data. Its last sequence stays that
-      // of the tables.
-      VersionEdit edit;
-      edit.SetLogNumber(imm.empty() ? new_log.number : imm.back()->log_number());
-      s = versions_->LogAndApply(&edit);
     } else {
       s = Annotate(created.status(), "cannot create a new log");
     }

@@ -24,10 +24,12 @@ constexpr size_t kSmallWriteBytes = size_t{128} << 10;
 
 // A thread waiting in writers_ to have its batch written.
 struct DBImpl::Writer {
-  Writer(WriteBatch* b, bool s) : batch(b), sync(s) {}
+  Writer(WriteBatch* b, bool s, bool f) : batch(b), sync(s), force_switch(f) {}
 
   WriteBatch* const batch;  // nullptr: only sync (if sync) or nothing
   const bool sync;
+  // Flush: must lead its own group, so it never joins another leader's.
+  const bool force_switch;
   bool done = false;  // protected by mu_
   absl::Status status;  // protected by mu_; valid once done
   absl::CondVar cv;
@@ -53,22 +55,28 @@ absl::Status DBImpl::Write(const WriteOptions& options, WriteBatch* batch) {
     if (batch->Count() == 0) batch = nullptr;
   }
   if (batch == nullptr && !options.sync) return absl::OkStatus();
-  return WriteImpl(options, batch, /*force_switch=*/false);
+  return WriteImpl(options, batch, /*force_switch=*/false,
+                   /*flush_target_log=*/nullptr);
 }
 
 absl::Status DBImpl::Flush() {
+  uint64_t target_log = 0;
   FERRISDB_RETURN_IF_ERROR(WriteImpl(WriteOptions(), nullptr,
-                                     /*force_switch=*/true));
+                                     /*force_switch=*/true, &target_log));
+  if (target_log == 0) return absl::OkStatus();  // nothing in memory
+  // Done when the manifest no longer needs the log of the newest memtable
+  // that existed when Flush was called: that memtable and every older one
+  // are in tables. Later switches (writes keep coming) do not delay this.
   absl::MutexLock lock(&mu_);
-  while (!view_->imm().empty() && write_error_.ok()) {
+  while (versions_->log_number() <= target_log && write_error_.ok()) {
     background_cv_.Wait(&mu_);
   }
   return write_error_;
 }
 
 absl::Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch,
-                               bool force_switch) {
-  Writer self(batch, options.sync);
+                               bool force_switch, uint64_t* flush_target_log) {
+  Writer self(batch, options.sync, force_switch);
   absl::MutexLock lock(&mu_);
   writers_.push_back(&self);
   while (!self.done && &self != writers_.front()) self.cv.Wait(&mu_);
@@ -84,6 +92,12 @@ absl::Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch,
   }
   Writer* last_writer = &self;
   if (status.ok()) status = MakeRoomForWriteLocked(force_switch);
+  if (status.ok() && force_switch) {
+    // After the switch the newest immutable memtable is the one Flush must
+    // wait for (none: everything is already in tables).
+    *flush_target_log =
+        view_->imm().empty() ? 0 : view_->imm().front()->log_number();
+  }
   if (status.ok()) {
     bool need_sync = false;
     WriteBatch* group = BuildBatchGroupLocked(&last_writer, &need_sync);
@@ -143,6 +157,7 @@ WriteBatch* DBImpl::BuildBatchGroupLocked(Writer** last_writer,
 
   for (auto it = writers_.begin() + 1; it != writers_.end(); ++it) {
     Writer* w = *it;
+    if (w->force_switch) break;
     if (w->batch != nullptr) {
       const size_t batch_size = WriteBatchInternal::ByteSize(*w->batch);
       if (size + batch_size > max_size) break;

@@ -19,10 +19,11 @@ void DeleteReader(std::string_view, void* value) {
 }  // namespace
 
 TableCache::TableCache(std::string dbname, Env* env, int max_open_files,
-                       Cache* block_cache)
+                       Cache* block_cache, bool cache_index_and_filter_blocks)
     : dbname_(std::move(dbname)),
       env_(env),
       block_cache_(block_cache),
+      cache_index_and_filter_blocks_(cache_index_and_filter_blocks),
       // One shard: the capacity is a small count, and an exact LRU bound on
       // open files matters more than contention here.
       readers_(NewLRUCache(static_cast<size_t>(std::max(max_open_files, 1)),
@@ -42,6 +43,7 @@ absl::StatusOr<std::shared_ptr<const TableReader>> TableCache::Get(
                             env_->NewRandomAccessFile(path));
   TableReadOptions options;
   options.block_cache = block_cache_;
+  options.cache_index_and_filter_blocks = cache_index_and_filter_blocks_;
   FERRISDB_ASSIGN_OR_RETURN(
       std::unique_ptr<TableReader> opened,
       TableReader::Open(options, std::move(file), file_size,

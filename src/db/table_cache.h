@@ -1,6 +1,7 @@
 // TableCache: the open TableReaders of a DB, at most max_open_files of them
-// (each holds a file descriptor, its index and its filter); the least
-// recently used one is closed when another must open.
+// (each holds a file descriptor and, unless cache_index_and_filter_blocks, its
+// index and its filter); the least recently used one is closed when another
+// must open.
 //
 // Thread-safe.
 #ifndef FERRISDB_DB_TABLE_CACHE_H_
@@ -20,8 +21,9 @@ namespace ferrisdb {
 class TableCache {
  public:
   // REQUIRES: env and block_cache (may be nullptr) outlive the table cache.
+  // cache_index_and_filter_blocks: see Options (needs a block_cache).
   TableCache(std::string dbname, Env* env, int max_open_files,
-             Cache* block_cache);
+             Cache* block_cache, bool cache_index_and_filter_blocks);
 
   // The reader of table `number` (of file_size bytes), opening it if needed.
   // The returned reader stays usable after eviction from the cache.
@@ -35,6 +37,7 @@ class TableCache {
   const std::string dbname_;
   Env* const env_;
   Cache* const block_cache_;
+  const bool cache_index_and_filter_blocks_;
   // Values are std::shared_ptr<const TableReader>*, charge 1 each.
   const std::shared_ptr<Cache> readers_;
 };

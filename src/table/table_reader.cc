@@ -8,19 +8,52 @@
 #include "util/status_macros.h"
 
 namespace ferrisdb {
+namespace {
+
+// Block cache values are heap std::shared_ptr<const T>: a reader copies the
+// shared_ptr and releases the handle at once, so what it holds stays alive
+// after eviction, and the cache's charge covers only what the cache keeps.
+template <typename T>
+std::shared_ptr<const T> CacheLookup(Cache* cache, std::string_view key) {
+  Cache::Handle* h = cache->Lookup(key);
+  if (h == nullptr) return nullptr;
+  std::shared_ptr<const T> value =
+      *static_cast<std::shared_ptr<const T>*>(cache->Value(h));
+  cache->Release(h);
+  return value;
+}
+
+template <typename T>
+void CacheInsert(Cache* cache, std::string_view key,
+                 std::shared_ptr<const T> value, size_t charge) {
+  Cache::Handle* h = cache->Insert(
+      key, new std::shared_ptr<const T>(std::move(value)), charge,
+      [](std::string_view, void* v) {
+        delete static_cast<std::shared_ptr<const T>*>(v);
+      });
+  cache->Release(h);
+}
+
+}  // namespace
+
+struct TableReader::FilterBlock {
+  FilterBlock(BlockContents c, BloomFilterReader r)
+      : contents(std::move(c)), reader(r) {}
+  BlockContents contents;  // viewed by reader
+  BloomFilterReader reader;
+};
 
 TableReader::TableReader(const TableReadOptions& options,
                          std::unique_ptr<RandomAccessFile> file,
                          std::string file_name, const Footer& footer,
-                         uint64_t footer_offset, Block index_block)
+                         uint64_t footer_offset)
     : options_(options),
       file_(std::move(file)),
       file_name_(std::move(file_name)),
       footer_(footer),
       footer_offset_(footer_offset),
       cache_id_(options.block_cache != nullptr ? options.block_cache->NewId()
-                                               : 0),
-      index_block_(std::move(index_block)) {}
+                                               : 0) {}
 
 absl::StatusOr<std::unique_ptr<TableReader>> TableReader::Open(
     const TableReadOptions& options, std::unique_ptr<RandomAccessFile> file,
@@ -38,24 +71,17 @@ absl::StatusOr<std::unique_ptr<TableReader>> TableReader::Open(
       file->Read(footer_offset, kFooterSize, &footer_data, footer_buf));
   FERRISDB_ASSIGN_OR_RETURN(
       Footer footer, DecodeFooter(footer_data, file_name, footer_offset));
+  std::unique_ptr<TableReader> table(new TableReader(
+      options, std::move(file), std::move(file_name), footer, footer_offset));
 
-  ReadBlockOptions meta_options;
-  meta_options.verify_checksum = true;
-  meta_options.max_block_size = footer.max_block_size;
-  FERRISDB_ASSIGN_OR_RETURN(
-      BlockContents index_contents,
-      ReadBlock(*file, file_name, footer_offset, footer.index, meta_options));
-  absl::StatusOr<Block> index = Block::Create(std::move(index_contents));
-  if (!index.ok()) {
-    return TableCorruption(file_name,
-                           absl::StrCat("bad index block: ",
-                                        index.status().message()),
-                           footer.index.offset);
+  // The index and filter are read and verified here either way, so a damaged
+  // file fails at Open whether or not they are then cached.
+  FERRISDB_ASSIGN_OR_RETURN(std::shared_ptr<const Block> index,
+                            table->ReadIndexBlock());
+  std::shared_ptr<const FilterBlock> filter;
+  if (!footer.filter.IsNull()) {
+    FERRISDB_ASSIGN_OR_RETURN(filter, table->ReadFilterBlock());
   }
-  std::unique_ptr<TableReader> table(
-      new TableReader(options, std::move(file), std::move(file_name), footer,
-                      footer_offset, std::move(*index)));
-
   FERRISDB_ASSIGN_OR_RETURN(BlockContents props_contents,
                             table->ReadMetaBlock(footer.properties));
   absl::StatusOr<TableProperties> props =
@@ -68,20 +94,28 @@ absl::StatusOr<std::unique_ptr<TableReader>> TableReader::Open(
   }
   table->properties_ = std::move(*props);
 
-  if (!footer.filter.IsNull()) {
-    FERRISDB_ASSIGN_OR_RETURN(table->filter_contents_,
-                              table->ReadMetaBlock(footer.filter));
-    absl::StatusOr<BloomFilterReader> filter =
-        BloomFilterReader::Open(table->filter_contents_.data);
-    if (!filter.ok()) {
-      return TableCorruption(table->file_name_,
-                             absl::StrCat("bad filter block: ",
-                                          filter.status().message()),
-                             footer.filter.offset);
+  Cache* const cache = options.block_cache;
+  if (cache != nullptr && options.cache_index_and_filter_blocks) {
+    char key[kCacheKeySize];
+    CacheInsert(cache, table->CacheKey(footer.index.offset, key),
+                std::move(index), footer.index.size + sizeof(Block));
+    if (filter != nullptr) {
+      CacheInsert(cache, table->CacheKey(footer.filter.offset, key),
+                  std::move(filter), footer.filter.size + sizeof(FilterBlock));
     }
-    table->filter_.emplace(*filter);
+  } else {
+    table->index_block_ = std::move(index);
+    table->filter_ = std::move(filter);
   }
   return table;
+}
+
+std::string_view TableReader::CacheKey(uint64_t offset, char* buf) const {
+  // Reader id and block offset, both fixed64. Block offsets are unique within
+  // the file, so data, index and filter blocks share one key space.
+  EncodeFixed64(buf, cache_id_);
+  EncodeFixed64(buf + 8, offset);
+  return {buf, kCacheKeySize};
 }
 
 absl::StatusOr<BlockContents> TableReader::ReadMetaBlock(
@@ -92,19 +126,69 @@ absl::StatusOr<BlockContents> TableReader::ReadMetaBlock(
   return ReadBlock(*file_, file_name_, footer_offset_, handle, o);
 }
 
+absl::StatusOr<std::shared_ptr<const Block>> TableReader::ReadIndexBlock()
+    const {
+  FERRISDB_ASSIGN_OR_RETURN(BlockContents contents,
+                            ReadMetaBlock(footer_.index));
+  absl::StatusOr<Block> index = Block::Create(std::move(contents));
+  if (!index.ok()) {
+    return TableCorruption(
+        file_name_, absl::StrCat("bad index block: ", index.status().message()),
+        footer_.index.offset);
+  }
+  return std::make_shared<const Block>(*std::move(index));
+}
+
+absl::StatusOr<std::shared_ptr<const TableReader::FilterBlock>>
+TableReader::ReadFilterBlock() const {
+  FERRISDB_ASSIGN_OR_RETURN(BlockContents contents,
+                            ReadMetaBlock(footer_.filter));
+  absl::StatusOr<BloomFilterReader> reader =
+      BloomFilterReader::Open(contents.data);
+  if (!reader.ok()) {
+    return TableCorruption(
+        file_name_,
+        absl::StrCat("bad filter block: ", reader.status().message()),
+        footer_.filter.offset);
+  }
+  // The reader views the heap bytes of contents, which moving keeps in place.
+  return std::make_shared<const FilterBlock>(std::move(contents), *reader);
+}
+
+absl::StatusOr<std::shared_ptr<const Block>> TableReader::FetchIndexBlock()
+    const {
+  if (index_block_ != nullptr) return index_block_;
+  Cache* const cache = options_.block_cache;
+  char key_buf[kCacheKeySize];
+  const std::string_view key = CacheKey(footer_.index.offset, key_buf);
+  if (auto index = CacheLookup<Block>(cache, key)) return index;
+  FERRISDB_ASSIGN_OR_RETURN(std::shared_ptr<const Block> index,
+                            ReadIndexBlock());
+  CacheInsert(cache, key, index, footer_.index.size + sizeof(Block));
+  return index;
+}
+
+absl::StatusOr<std::shared_ptr<const TableReader::FilterBlock>>
+TableReader::FetchFilterBlock() const {
+  if (filter_ != nullptr) return filter_;
+  Cache* const cache = options_.block_cache;
+  char key_buf[kCacheKeySize];
+  const std::string_view key = CacheKey(footer_.filter.offset, key_buf);
+  if (auto filter = CacheLookup<FilterBlock>(cache, key)) return filter;
+  FERRISDB_ASSIGN_OR_RETURN(std::shared_ptr<const FilterBlock> filter,
+                            ReadFilterBlock());
+  CacheInsert(cache, key, filter, footer_.filter.size + sizeof(FilterBlock));
+  return filter;
+}
+
 absl::StatusOr<std::shared_ptr<const Block>> TableReader::ReadDataBlock(
     const BlockHandle& handle, bool verify_checksums) const {
-  // Cache key: reader id and block offset, both fixed64.
-  char cache_key[16];
+  char key_buf[kCacheKeySize];
+  std::string_view key;
   Cache* const cache = options_.block_cache;
   if (cache != nullptr) {
-    EncodeFixed64(cache_key, cache_id_);
-    EncodeFixed64(cache_key + 8, handle.offset);
-    if (Cache::Handle* h = cache->Lookup({cache_key, sizeof(cache_key)})) {
-      auto block = *static_cast<std::shared_ptr<const Block>*>(cache->Value(h));
-      cache->Release(h);
-      return block;
-    }
+    key = CacheKey(handle.offset, key_buf);
+    if (auto block = CacheLookup<Block>(cache, key)) return block;
   }
   ReadBlockOptions o;
   // A block that enters the cache is always verified, so no later read can
@@ -122,14 +206,7 @@ absl::StatusOr<std::shared_ptr<const Block>> TableReader::ReadDataBlock(
   }
   auto result = std::make_shared<const Block>(std::move(*block));
   if (cache != nullptr) {
-    auto* cached = new std::shared_ptr<const Block>(result);
-    Cache::Handle* h = cache->Insert(
-        {cache_key, sizeof(cache_key)}, cached,
-        handle.size + sizeof(Block),
-        [](std::string_view, void* value) {
-          delete static_cast<std::shared_ptr<const Block>*>(value);
-        });
-    cache->Release(h);
+    CacheInsert(cache, key, result, handle.size + sizeof(Block));
   }
   return result;
 }
@@ -144,18 +221,32 @@ absl::Status TableReader::BlockError(const absl::Status& iter_status,
 
 std::unique_ptr<InternalIterator> TableReader::NewIterator(
     bool verify_checksums) const {
-  return std::make_unique<TwoLevelIterator>(this, verify_checksums);
+  return std::make_unique<TwoLevelIterator>(this, FetchIndexBlock(),
+                                            verify_checksums);
 }
 
 absl::Status TableReader::Get(const LookupKey& key, bool verify_checksums,
                               GetResult* result) const {
   result->state = GetResult::State::kNotPresent;
-  if (options_.use_filter && filter_.has_value() &&
-      !filter_->KeyMayMatch(key.user_key())) {
-    return absl::OkStatus();
+  // Pinned blocks are used through raw pointers, so the default path copies
+  // no shared_ptr; cached ones are held by these locals until return.
+  std::shared_ptr<const FilterBlock> cached_filter;
+  std::shared_ptr<const Block> cached_index;
+  if (options_.use_filter && has_filter()) {
+    const FilterBlock* filter = filter_.get();
+    if (filter == nullptr) {
+      FERRISDB_ASSIGN_OR_RETURN(cached_filter, FetchFilterBlock());
+      filter = cached_filter.get();
+    }
+    if (!filter->reader.KeyMayMatch(key.user_key())) return absl::OkStatus();
+  }
+  const Block* index = index_block_.get();
+  if (index == nullptr) {
+    FERRISDB_ASSIGN_OR_RETURN(cached_index, FetchIndexBlock());
+    index = cached_index.get();
   }
   const std::string_view target = key.internal_key();
-  BlockIter index_iter(&index_block_, BlockKeyOrder::kInternal);
+  BlockIter index_iter(index, BlockKeyOrder::kInternal);
   index_iter.Seek(target);
   // Usually one block; the next one too when the target equals a shortened
   // separator (an entry >= target can then start the following block).

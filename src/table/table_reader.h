@@ -1,7 +1,8 @@
 // TableReader: an open SSTable (docs/format/sstable.md). Open reads and
 // verifies the footer, index, filter and properties blocks and keeps them in
-// memory; data blocks are read from the file on demand (ReadDataBlock is the
-// single place a block cache will hook in).
+// memory, or, with cache_index_and_filter_blocks, hands the index and filter
+// to the block cache and fetches them from there (re-reading them from the
+// file on a miss). Data blocks are read on demand through the block cache.
 //
 // Thread-safety: a TableReader is immutable after Open and thread-safe; its
 // iterators require external synchronization.
@@ -10,7 +11,6 @@
 
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
 
@@ -34,6 +34,10 @@ struct TableReadOptions {
   // Cache for uncompressed data blocks, keyed by a per-reader id and the
   // block offset; nullptr: no caching. Must outlive the reader.
   Cache* block_cache = nullptr;
+  // Hold the index and filter blocks in block_cache (charged, evictable,
+  // re-read and re-verified on a miss) instead of pinning them with the
+  // reader. Ignored without a block_cache.
+  bool cache_index_and_filter_blocks = false;
 };
 
 // The outcome of TableReader::Get.
@@ -67,7 +71,9 @@ class TableReader {
   // An iterator over every entry of the table, in internal-key order. Data
   // blocks are checksum-verified if verify_checksums. On a read error or
   // damage the iterator becomes invalid and status() says why (DataLoss names
-  // the file and block offset); positioning does not clear the error.
+  // the file and block offset); positioning does not clear the error. The
+  // iterator holds the index block for its lifetime, even once the block
+  // cache has evicted it.
   // REQUIRES: the TableReader outlives the iterator.
   std::unique_ptr<InternalIterator> NewIterator(bool verify_checksums) const;
 
@@ -78,7 +84,7 @@ class TableReader {
                    GetResult* result) const;
 
   const TableProperties& properties() const { return properties_; }
-  bool has_filter() const { return filter_.has_value(); }
+  bool has_filter() const { return !footer_.filter.IsNull(); }
   const std::string& file_name() const { return file_name_; }
 
   // Reads and parses the data block at handle (from the index). Errors are
@@ -91,17 +97,35 @@ class TableReader {
   absl::Status BlockError(const absl::Status& iter_status,
                           uint64_t block_offset) const;
 
-  // The index block and its offset, for iterators.
-  const Block& index_block() const { return index_block_; }
+  // The pinned index block, for tests that inspect it.
+  // REQUIRES: the index is pinned (no block cache, or
+  // !cache_index_and_filter_blocks).
+  const Block& index_block() const { return *index_block_; }
   uint64_t index_offset() const { return footer_.index.offset; }
 
  private:
+  // The decoded filter block and the bytes its reader views.
+  struct FilterBlock;
+
   TableReader(const TableReadOptions& options,
               std::unique_ptr<RandomAccessFile> file, std::string file_name,
-              const Footer& footer, uint64_t footer_offset, Block index_block);
+              const Footer& footer, uint64_t footer_offset);
 
   // Reads a metadata block (always checksum-verified).
   absl::StatusOr<BlockContents> ReadMetaBlock(const BlockHandle& handle) const;
+  // Read, verify and decode the index / filter block from the file.
+  absl::StatusOr<std::shared_ptr<const Block>> ReadIndexBlock() const;
+  absl::StatusOr<std::shared_ptr<const FilterBlock>> ReadFilterBlock() const;
+  // The index block: the pinned one, or the block cache's, or re-read (and
+  // verified) from the file and cached. Errors are DataLoss naming the file
+  // and the index offset, or I/O errors. The result keeps the block alive.
+  absl::StatusOr<std::shared_ptr<const Block>> FetchIndexBlock() const;
+  // The filter block, likewise.
+  // REQUIRES: has_filter().
+  absl::StatusOr<std::shared_ptr<const FilterBlock>> FetchFilterBlock() const;
+  // The block cache key of the block at offset: writes kCacheKeySize bytes.
+  static constexpr size_t kCacheKeySize = 16;
+  std::string_view CacheKey(uint64_t offset, char* buf) const;
 
   // Immutable after Open.
   const TableReadOptions options_;
@@ -110,9 +134,10 @@ class TableReader {
   const Footer footer_;
   const uint64_t footer_offset_;  // blocks lie in [0, footer_offset_)
   const uint64_t cache_id_;       // prefix of this table's block cache keys
-  Block index_block_;
-  BlockContents filter_contents_;  // viewed by filter_
-  std::optional<BloomFilterReader> filter_;
+  // Pinned with the reader; both nullptr when they live in the block cache
+  // (cache_index_and_filter_blocks), filter_ also when the table has none.
+  std::shared_ptr<const Block> index_block_;
+  std::shared_ptr<const FilterBlock> filter_;
   TableProperties properties_;
 };
 

@@ -1,14 +1,23 @@
 #include "table/two_level_iterator.h"
 
+#include <utility>
+
 #include "table/table_reader.h"
 
 namespace ferrisdb {
 
-TwoLevelIterator::TwoLevelIterator(const TableReader* table,
-                                   bool verify_checksums)
-    : table_(table),
-      verify_checksums_(verify_checksums),
-      index_iter_(&table->index_block(), BlockKeyOrder::kInternal) {}
+TwoLevelIterator::TwoLevelIterator(
+    const TableReader* table,
+    absl::StatusOr<std::shared_ptr<const Block>> index_block,
+    bool verify_checksums)
+    : table_(table), verify_checksums_(verify_checksums) {
+  if (!index_block.ok()) {
+    status_ = index_block.status();  // every positioning call is then a no-op
+    return;
+  }
+  index_block_ = *std::move(index_block);
+  index_iter_.Init(index_block_.get(), BlockKeyOrder::kInternal);
+}
 
 bool TwoLevelIterator::CheckErrors() {
   if (!status_.ok()) return false;

@@ -1,6 +1,9 @@
 // TwoLevelIterator: the iterator over a whole table. The first level walks
 // the index block; the second the data block each index entry points to.
 //
+// The iterator holds the index block (a shared_ptr) for its lifetime, so a
+// block cache may evict it meanwhile.
+//
 // REQUIRES: external synchronization; the TableReader outlives the iterator.
 #ifndef FERRISDB_TABLE_TWO_LEVEL_ITERATOR_H_
 #define FERRISDB_TABLE_TWO_LEVEL_ITERATOR_H_
@@ -9,6 +12,7 @@
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "table/block.h"
 #include "table/table_format.h"
 #include "util/internal_iterator.h"
@@ -19,7 +23,11 @@ class TableReader;
 
 class TwoLevelIterator final : public InternalIterator {
  public:
-  TwoLevelIterator(const TableReader* table, bool verify_checksums);
+  // index_block: the table's index (TableReader::FetchIndexBlock); an error
+  // makes the iterator invalid with that status.
+  TwoLevelIterator(const TableReader* table,
+                   absl::StatusOr<std::shared_ptr<const Block>> index_block,
+                   bool verify_checksums);
 
   // Invalid once status() is not OK; the error stays.
   bool Valid() const override {
@@ -47,6 +55,7 @@ class TwoLevelIterator final : public InternalIterator {
 
   const TableReader* const table_;
   const bool verify_checksums_;
+  std::shared_ptr<const Block> index_block_;  // viewed by index_iter_
   BlockIter index_iter_;
   std::shared_ptr<const Block> data_block_;
   BlockHandle data_handle_;

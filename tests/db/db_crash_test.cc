@@ -418,3 +418,33 @@ TEST(CrashErrorTest, FlushErrorIsStickyAndNothingIsLost) {
 
 }  // namespace
 }  // namespace ferrisdb
+
+namespace ferrisdb {
+namespace {
+
+// Creating a database, interrupted by a power loss at every step: the next
+// Open always succeeds (never "CURRENT missing" or a dangling manifest).
+TEST(CrashErrorTest, CrashAtEveryStepOfCreatingADatabase) {
+  for (uint64_t n = 1;; ++n) {
+    ::ferrisdb::testing::TestDir dir;
+    FaultInjectionEnv env;
+    Options options;
+    options.env = &env;
+    env.FailCall(n, absl::InternalError("power cut"), /*persistent=*/true);
+    auto db = DB::Open(options, dir.Sub("db"));
+    const bool created = db.ok();
+    env.SetFilesystemActive(false);
+    db = absl::InternalError("dropped");  // closes the DB, if any
+    env.ClearFaults();
+    ASSERT_THAT(env.SimulatePowerLoss({}), IsOk());
+    env.SetFilesystemActive(true);
+    auto reopened = DB::Open(options, dir.Sub("db"));
+    ASSERT_THAT(reopened, IsOk()) << "power cut at call " << n;
+    ASSERT_THAT((*reopened)->Put({}, "k", "v"), IsOk());
+    if (created) break;  // the cut came after the last call of Open
+    ASSERT_LT(n, 200u);
+  }
+}
+
+}  // namespace
+}  // namespace ferrisdb

@@ -506,5 +506,90 @@ TEST_F(DBTest, CorruptLogInTheMiddleIsDataLossNamingTheFile) {
               StatusIsWithMessage(absl::StatusCode::kDataLoss, log_name));
 }
 
+TEST_F(DBTest, IndexAndFilterBlocksInTheBlockCache) {
+  options_.cache_index_and_filter_blocks = true;
+  options_.write_buffer_size = 4096;
+  // Small, so index and filter blocks are evicted and re-read between reads.
+  options_.block_cache = NewLRUCache(8 << 10, 0);
+  Open();
+  for (int i = 0; i < 2000; ++i) {
+    ASSERT_THAT(db_->Put({}, absl::StrFormat("key%06d", i),
+                         absl::StrFormat("value%d", i)),
+                IsOk());
+  }
+  ASSERT_THAT(db_->Flush(), IsOk());
+  EXPECT_GT(static_cast<DBImpl*>(db_.get())->TEST_NumTables(), 10u);
+  for (int pass = 0; pass < 2; ++pass) {
+    for (int i = 0; i < 2000; ++i) {
+      ASSERT_EQ(Get(absl::StrFormat("key%06d", i)),
+                absl::StrFormat("value%d", i));
+    }
+    EXPECT_EQ(Get("key999999"), "NOT_FOUND");
+    EXPECT_EQ(Get("key000100x"), "NOT_FOUND");
+    std::unique_ptr<Iterator> it = db_->NewIterator({});
+    int n = 0;
+    for (it->SeekToFirst(); it->Valid(); it->Next(), ++n) {
+      ASSERT_EQ(it->key(), absl::StrFormat("key%06d", n));
+      ASSERT_EQ(it->value(), absl::StrFormat("value%d", n));
+    }
+    EXPECT_THAT(it->status(), IsOk());
+    EXPECT_EQ(n, 2000);
+    for (it->SeekToLast(); it->Valid(); it->Prev()) --n;
+    EXPECT_THAT(it->status(), IsOk());
+    EXPECT_EQ(n, 0);
+    it.reset();
+    const CacheStatistics stats = db_->GetBlockCacheStatistics();
+    EXPECT_GT(stats.hits, 0u);
+    EXPECT_GT(stats.evictions, 0u);
+    Reopen();
+  }
+}
+
+}  // namespace
+}  // namespace ferrisdb
+
+namespace ferrisdb {
+namespace {
+
+// Flush returns while other threads keep writing (it waits only for what
+// was in memory when it was called), and concurrent Flush calls each get
+// their own switch.
+TEST_F(DBTest, FlushCompletesUnderConcurrentWrites) {
+  options_.write_buffer_size = 8192;
+  Open();
+  std::atomic<bool> stop{false};
+  std::atomic<int> written{0};
+  std::thread writer([&] {
+    for (int i = 0; !stop.load(); ++i) {
+      ASSERT_THAT(db_->Put({}, absl::StrFormat("w%07d", i), "value"), IsOk());
+      written.store(i + 1);
+    }
+  });
+  std::thread other_flusher([&] {
+    for (int i = 0; i < 5; ++i) ASSERT_THAT(db_->Flush(), IsOk());
+  });
+  for (int i = 0; i < 5; ++i) {
+    const int before = written.load();
+    ASSERT_THAT(db_->Flush(), IsOk());
+    // Everything acknowledged before the call is readable (and was made
+    // part of a table or stays in a later memtable).
+    if (before > 0) {
+      EXPECT_EQ(Get(absl::StrFormat("w%07d", before - 1)), "value");
+    }
+  }
+  other_flusher.join();
+  stop.store(true);
+  writer.join();
+  ASSERT_THAT(db_->Flush(), IsOk());
+  auto* impl = static_cast<DBImpl*>(db_.get());
+  EXPECT_EQ(impl->TEST_NumImmutableMemtables(), 0u);
+  EXPECT_GT(impl->TEST_NumTables(), 0u);
+  Reopen();
+  const int n = written.load();
+  for (int i = 0; i < n; i += 97) {
+    ASSERT_EQ(Get(absl::StrFormat("w%07d", i)), "value") << i;
+  }
+}
+
 }  // namespace
 }  // namespace ferrisdb

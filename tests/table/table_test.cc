@@ -1,13 +1,16 @@
 // TableBuilder + TableReader round trips: many table shapes, iterators
 // against a std::map in both directions, Get with versions and deletions,
 // compression, properties and the footer.
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "ferrisdb/cache.h"
 #include "gtest/gtest.h"
 #include "memtable/internal_key.h"
 #include "table/table_builder.h"
@@ -585,6 +588,230 @@ TEST(TableTest, BuildOptionsFromOptions) {
   EXPECT_EQ(t.bloom_bits_per_key, 0);
   EXPECT_EQ(t.compression, CompressionType::kNone);
   EXPECT_EQ(t.compression_level, 7);
+}
+
+// Reads a string the test owns, so the test can damage it after Open.
+class BorrowedStringSource final : public RandomAccessFile {
+ public:
+  explicit BorrowedStringSource(const std::string* contents)
+      : contents_(contents) {}
+  absl::Status Read(uint64_t offset, size_t n, std::string_view* result,
+                    char* scratch) const override {
+    ++reads_;
+    const size_t size = contents_->size();
+    const size_t start = static_cast<size_t>(std::min<uint64_t>(offset, size));
+    n = std::min(n, size - start);
+    if (n > 0) std::memcpy(scratch, contents_->data() + start, n);
+    *result = std::string_view(scratch, n);
+    return absl::OkStatus();
+  }
+  int reads() const { return reads_; }
+
+ private:
+  const std::string* const contents_;
+  mutable int reads_ = 0;
+};
+
+// Several versions of 500 keys, in blocks of 256 bytes, with a bloom filter.
+Model CachedIndexModel() {
+  Model model;
+  for (int i = 0; i < 500; ++i) {
+    const std::string k = "key" + std::to_string(i);
+    model[IKey(k, 10)] = "new" + std::to_string(i);
+    if (i % 3 == 0) model[IKey(k, 5, ValueType::kDeletion)] = "";
+    if (i % 2 == 0) model[IKey(k, 1)] = "old" + std::to_string(i);
+  }
+  return model;
+}
+
+// Opens file (which must outlive the table) with index and filter blocks in
+// cache.
+std::unique_ptr<TableReader> OpenCached(const std::string* file, Cache* cache,
+                                       bool cache_index_and_filter = true,
+                                       BorrowedStringSource** source = nullptr) {
+  TableReadOptions o;
+  o.block_cache = cache;
+  o.cache_index_and_filter_blocks = cache_index_and_filter;
+  auto src = std::make_unique<BorrowedStringSource>(file);
+  if (source != nullptr) *source = src.get();
+  absl::StatusOr<std::unique_ptr<TableReader>> t =
+      TableReader::Open(o, std::move(src), file->size(), "idx.sst");
+  EXPECT_TRUE(t.ok()) << t.status();
+  return t.ok() ? std::move(*t) : nullptr;
+}
+
+void ExpectSameGet(const TableReader& a, const TableReader& b,
+                   std::string_view user_key, SequenceNumber seq) {
+  GetResult ra, rb;
+  FERRISDB_ASSERT_OK(a.Get(LookupKey(user_key, seq), true, &ra));
+  FERRISDB_ASSERT_OK(b.Get(LookupKey(user_key, seq), true, &rb));
+  ASSERT_EQ(static_cast<int>(ra.state), static_cast<int>(rb.state))
+      << "key '" << user_key << "' @" << seq;
+  EXPECT_EQ(ra.sequence, rb.sequence);
+  EXPECT_EQ(ra.value, rb.value);
+}
+
+void ExpectAllGets(const TableReader& table, const TableReader& pinned,
+                   const Model& model) {
+  for (int i = 0; i < 520; i += 7) {
+    const std::string k = "key" + std::to_string(i);
+    for (SequenceNumber seq : {0, 1, 4, 5, 9, 10, 20}) {
+      ExpectGet(table, model, k, seq);
+      ExpectSameGet(table, pinned, k, seq);
+    }
+    ExpectSameGet(table, pinned, "absent" + std::to_string(i), 20);
+  }
+}
+
+TEST(TableTest, CachedIndexAndFilterMatchPinned) {
+  const Model model = CachedIndexModel();
+  FERRISDB_ASSERT_OK_AND_ASSIGN(const std::string file,
+                                BuildTable(SmallBlocks(), ToEntries(model)));
+  std::shared_ptr<Cache> cache = NewLRUCache(64 << 10, 0);
+  std::unique_ptr<TableReader> pinned = OpenCached(&file, nullptr, false);
+  std::unique_ptr<TableReader> table = OpenCached(&file, cache.get());
+  ASSERT_NE(pinned, nullptr);
+  ASSERT_NE(table, nullptr);
+  ASSERT_GT(table->properties().num_data_blocks, 10u);
+  EXPECT_TRUE(table->has_filter());
+  ExpectScanEquals(*table, model);
+  ExpectAllGets(*table, *pinned, model);
+}
+
+TEST(TableTest, CachedIndexAndFilterCountInCacheStatistics) {
+  const Model model = CachedIndexModel();
+  FERRISDB_ASSERT_OK_AND_ASSIGN(const std::string file,
+                                BuildTable(SmallBlocks(), ToEntries(model)));
+  std::shared_ptr<Cache> cache = NewLRUCache(1 << 20, 0);
+  std::unique_ptr<TableReader> table = OpenCached(&file, cache.get());
+  ASSERT_NE(table, nullptr);
+  // Open inserted the index and the filter, and holds neither.
+  CacheStatistics s = cache->GetStatistics();
+  EXPECT_EQ(s.inserts, 2u);
+  EXPECT_EQ(s.hits + s.misses, 0u);
+  EXPECT_GT(s.usage, file.size() / 20);
+  EXPECT_EQ(s.pinned_usage, 0u);
+
+  // A present key: filter and index hit, the data block misses once.
+  GetResult r;
+  FERRISDB_ASSERT_OK(table->Get(LookupKey("key7", 20), true, &r));
+  EXPECT_EQ(r.state, GetResult::State::kFound);
+  s = cache->GetStatistics();
+  EXPECT_EQ(s.hits, 2u);
+  EXPECT_EQ(s.misses, 1u);
+  EXPECT_EQ(s.inserts, 3u);
+  FERRISDB_ASSERT_OK(table->Get(LookupKey("key7", 20), true, &r));
+  s = cache->GetStatistics();
+  EXPECT_EQ(s.hits, 5u);
+  EXPECT_EQ(s.misses, 1u);
+
+  // An iterator looks the index up once.
+  std::unique_ptr<InternalIterator> it = table->NewIterator(true);
+  EXPECT_EQ(cache->GetStatistics().hits, 6u);
+
+  // Off: the index and filter stay out of the cache; one lookup per Get.
+  std::shared_ptr<Cache> data_only = NewLRUCache(1 << 20, 0);
+  std::unique_ptr<TableReader> pinned =
+      OpenCached(&file, data_only.get(), false);
+  ASSERT_NE(pinned, nullptr);
+  EXPECT_EQ(data_only->GetStatistics().inserts, 0u);
+  FERRISDB_ASSERT_OK(pinned->Get(LookupKey("key7", 20), true, &r));
+  FERRISDB_ASSERT_OK(pinned->Get(LookupKey("key7", 20), true, &r));
+  s = data_only->GetStatistics();
+  EXPECT_EQ(s.hits, 1u);
+  EXPECT_EQ(s.misses, 1u);
+  EXPECT_EQ(s.inserts, 1u);
+}
+
+TEST(TableTest, CachedIndexAndFilterSurviveEviction) {
+  const Model model = CachedIndexModel();
+  FERRISDB_ASSERT_OK_AND_ASSIGN(const std::string file,
+                                BuildTable(SmallBlocks(), ToEntries(model)));
+  // One byte: every block is evicted as soon as it is inserted.
+  std::shared_ptr<Cache> cache = NewLRUCache(1, 0);
+  BorrowedStringSource* source = nullptr;
+  std::unique_ptr<TableReader> pinned = OpenCached(&file, nullptr, false);
+  std::unique_ptr<TableReader> table =
+      OpenCached(&file, cache.get(), true, &source);
+  ASSERT_NE(pinned, nullptr);
+  ASSERT_NE(table, nullptr);
+  const int reads_after_open = source->reads();
+  ExpectAllGets(*table, *pinned, model);
+  ExpectScanEquals(*table, model);
+  const CacheStatistics s = cache->GetStatistics();
+  EXPECT_EQ(s.hits, 0u);
+  EXPECT_GT(s.evictions, 100u);
+  EXPECT_EQ(s.usage, 0u);
+  // Every Get re-read the filter and (unless it ruled the key out) the index.
+  EXPECT_GT(source->reads() - reads_after_open, 2 * 75 * 7);
+}
+
+TEST(TableTest, IteratorHoldsIndexEvictedFromCache) {
+  const Model model = CachedIndexModel();
+  FERRISDB_ASSERT_OK_AND_ASSIGN(const std::string file,
+                                BuildTable(SmallBlocks(), ToEntries(model)));
+  std::shared_ptr<Cache> cache = NewLRUCache(1 << 20, 0);
+  std::unique_ptr<TableReader> table = OpenCached(&file, cache.get());
+  ASSERT_NE(table, nullptr);
+  std::unique_ptr<InternalIterator> it = table->NewIterator(true);
+  auto m = model.begin();
+  size_t n = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next(), ++m, ++n) {
+    ASSERT_NE(m, model.end());
+    ASSERT_EQ(it->key(), m->first);
+    ASSERT_EQ(it->value(), m->second);
+    if (n == model.size() / 2) {
+      cache->SetCapacity(0);  // evicts the index (nothing is pinned)
+      ASSERT_EQ(cache->GetStatistics().usage, 0u);
+    }
+  }
+  FERRISDB_ASSERT_OK(it->status());
+  EXPECT_EQ(m, model.end());
+  EXPECT_GT(cache->GetStatistics().evictions, 2u);
+  // Backwards and seeks still work on the evicted index.
+  it->Seek(IKey("key250", 20));
+  ASSERT_TRUE(it->Valid());
+  EXPECT_EQ(it->key(), IKey("key250", 10));
+  it->SeekToLast();
+  ASSERT_TRUE(it->Valid());
+  EXPECT_EQ(it->key(), model.rbegin()->first);
+}
+
+TEST(TableTest, CachedIndexDamagedAfterOpenIsDataLoss) {
+  const Model model = CachedIndexModel();
+  FERRISDB_ASSERT_OK_AND_ASSIGN(std::string file,
+                                BuildTable(SmallBlocks(), ToEntries(model)));
+  std::shared_ptr<Cache> cache = NewLRUCache(1 << 20, 0);
+  std::unique_ptr<TableReader> table = OpenCached(&file, cache.get());
+  ASSERT_NE(table, nullptr);
+  GetResult r;
+  FERRISDB_ASSERT_OK(table->Get(LookupKey("key8", 20), true, &r));
+  EXPECT_EQ(r.value, "new8");
+
+  const uint64_t index_offset = table->index_offset();
+  file[index_offset] ^= 0x01;
+  // Still served from the cache.
+  FERRISDB_ASSERT_OK(table->Get(LookupKey("key8", 20), true, &r));
+  EXPECT_EQ(r.value, "new8");
+  // A miss re-reads the index, and its checksum no longer matches.
+  cache->SetCapacity(0);
+  cache->SetCapacity(1 << 20);
+  const std::string want = "sstable idx.sst: block checksum mismatch at offset " +
+                           std::to_string(index_offset);
+  EXPECT_THAT(table->Get(LookupKey("key8", 20), true, &r),
+              StatusIsWithMessage(absl::StatusCode::kDataLoss, want));
+  std::unique_ptr<InternalIterator> it = table->NewIterator(true);
+  it->SeekToFirst();
+  EXPECT_FALSE(it->Valid());
+  EXPECT_THAT(it->status(),
+              StatusIsWithMessage(absl::StatusCode::kDataLoss, want));
+
+  // With the option on, a damaged index still fails Open.
+  TableReadOptions o;
+  o.block_cache = cache.get();
+  o.cache_index_and_filter_blocks = true;
+  EXPECT_THAT(OpenTable(file, "idx.sst", o),
+              StatusIsWithMessage(absl::StatusCode::kDataLoss, want));
 }
 
 }  // namespace
