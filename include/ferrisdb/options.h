@@ -72,8 +72,11 @@ struct Options {
   std::shared_ptr<Cache> block_cache;
   size_t block_cache_capacity = size_t{64} << 20;
 
-  // Index and filter blocks are pinned with each open table (bounded by
-  // max_open_files), not held in the block cache.
+  // Hold each table's index and filter blocks in the block cache (charged
+  // against its capacity, evictable, re-read on a miss) instead of pinning
+  // them with the open table. Saves memory with many open tables; costs a
+  // cache lookup per read.
+  bool cache_index_and_filter_blocks = false;
 
   // Tables kept open (file descriptor, index and filter) at once.
   int max_open_files = 1000;
