@@ -23,11 +23,12 @@ TableCache::TableCache(std::string dbname, Env* env, int max_open_files,
     : dbname_(std::move(dbname)),
       env_(env),
       block_cache_(block_cache),
+      block_cache_id_prefix_(block_cache != nullptr ? block_cache->NewId() : 0),
       cache_index_and_filter_blocks_(cache_index_and_filter_blocks),
-      // One shard: the capacity is a small count, and an exact LRU bound on
-      // open files matters more than contention here.
+      // Every Get of a table looks its reader up here: shard the lock once
+      // there are enough files for each shard to hold a useful LRU.
       readers_(NewLRUCache(static_cast<size_t>(std::max(max_open_files, 1)),
-                           /*num_shard_bits=*/0)) {}
+                           /*num_shard_bits=*/max_open_files >= 256 ? 4 : 0)) {}
 
 absl::StatusOr<std::shared_ptr<const TableReader>> TableCache::Get(
     uint64_t number, uint64_t file_size) {
@@ -43,6 +44,9 @@ absl::StatusOr<std::shared_ptr<const TableReader>> TableCache::Get(
                             env_->NewRandomAccessFile(path));
   TableReadOptions options;
   options.block_cache = block_cache_;
+  // Stable per file, distinct per DB: file numbers stay below 2^40, and
+  // NewId() values below 2^24.
+  options.cache_id = block_cache_id_prefix_ << 40 | number;
   options.cache_index_and_filter_blocks = cache_index_and_filter_blocks_;
   FERRISDB_ASSIGN_OR_RETURN(
       std::unique_ptr<TableReader> opened,

@@ -37,6 +37,8 @@ class TableCache {
   const std::string dbname_;
   Env* const env_;
   Cache* const block_cache_;
+  // This DB's prefix of table ids in the block cache (see Get).
+  const uint64_t block_cache_id_prefix_;
   const bool cache_index_and_filter_blocks_;
   // Values are std::shared_ptr<const TableReader>*, charge 1 each.
   const std::shared_ptr<Cache> readers_;

@@ -52,8 +52,9 @@ TableReader::TableReader(const TableReadOptions& options,
       file_name_(std::move(file_name)),
       footer_(footer),
       footer_offset_(footer_offset),
-      cache_id_(options.block_cache != nullptr ? options.block_cache->NewId()
-                                               : 0) {}
+      cache_id_(options.block_cache == nullptr ? 0
+                : options.cache_id != 0    ? options.cache_id
+                                           : options.block_cache->NewId()) {}
 
 absl::StatusOr<std::unique_ptr<TableReader>> TableReader::Open(
     const TableReadOptions& options, std::unique_ptr<RandomAccessFile> file,

@@ -31,9 +31,14 @@ namespace ferrisdb {
 struct TableReadOptions {
   // Consult the bloom filter (when the table has one) in Get.
   bool use_filter = true;
-  // Cache for uncompressed data blocks, keyed by a per-reader id and the
-  // block offset; nullptr: no caching. Must outlive the reader.
+  // Cache for uncompressed data blocks, keyed by the table's cache id and
+  // the block offset; nullptr: no caching. Must outlive the reader.
   Cache* block_cache = nullptr;
+  // The table's id in block_cache. Give the same id to every reader of the
+  // same file (the table cache does: one prefix per DB plus the file
+  // number), so a reader reopened after eviction finds the blocks its
+  // predecessor cached. 0: a fresh block_cache->NewId() per reader.
+  uint64_t cache_id = 0;
   // Hold the index and filter blocks in block_cache (charged, evictable,
   // re-read and re-verified on a miss) instead of pinning them with the
   // reader. Ignored without a block_cache.

@@ -593,3 +593,32 @@ TEST_F(DBTest, FlushCompletesUnderConcurrentWrites) {
 
 }  // namespace
 }  // namespace ferrisdb
+
+namespace ferrisdb {
+namespace {
+
+// With max_open_files = 1 every table reader is evicted and reopened, yet
+// the blocks a previous reader of the same file cached are found again.
+TEST_F(DBTest, ReopenedTableReadersFindTheirCachedBlocks) {
+  options_.write_buffer_size = 4096;
+  options_.max_open_files = 1;
+  Open();
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_THAT(db_->Put({}, absl::StrFormat("key%05d", i), "v"), IsOk());
+  }
+  ASSERT_THAT(db_->Flush(), IsOk());
+  ASSERT_GT(static_cast<DBImpl*>(db_.get())->TEST_NumTables(), 3u);
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_EQ(Get(absl::StrFormat("key%05d", i)), "v");
+  }
+  const CacheStatistics warm = db_->GetBlockCacheStatistics();
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_EQ(Get(absl::StrFormat("key%05d", i)), "v");
+  }
+  const CacheStatistics after = db_->GetBlockCacheStatistics();
+  EXPECT_EQ(after.misses, warm.misses);
+  EXPECT_GE(after.hits, warm.hits + 1000);
+}
+
+}  // namespace
+}  // namespace ferrisdb
