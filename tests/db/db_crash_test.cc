@@ -288,11 +288,6 @@ TEST(CrashErrorTest, OpenReportsEveryInjectedFailure) {
   EXPECT_GT(failures_seen, 5);
 }
 
-}  // namespace
-}  // namespace ferrisdb
-
-namespace ferrisdb {
-namespace {
 
 // A process crash keeps unsynced writes in the OS; the next Open replays
 // them. They must be made durable before new writes are acknowledged, or a
@@ -365,11 +360,6 @@ TEST(CrashErrorTest, FailedLogCreationAtSwitchIsRetried) {
   EXPECT_EQ(found, 199);
 }
 
-}  // namespace
-}  // namespace ferrisdb
-
-namespace ferrisdb {
-namespace {
 
 // A failed flush stops writes with the flush's error (no silent loss); the
 // data is still in the logs, and a reopen brings it back and flushes it.
@@ -416,11 +406,6 @@ TEST(CrashErrorTest, FlushErrorIsStickyAndNothingIsLost) {
   ASSERT_THAT((*db)->Put({}, "after", "x"), IsOk());
 }
 
-}  // namespace
-}  // namespace ferrisdb
-
-namespace ferrisdb {
-namespace {
 
 // Creating a database, interrupted by a power loss at every step: the next
 // Open always succeeds (never "CURRENT missing" or a dangling manifest).

@@ -545,11 +545,6 @@ TEST_F(DBTest, IndexAndFilterBlocksInTheBlockCache) {
   }
 }
 
-}  // namespace
-}  // namespace ferrisdb
-
-namespace ferrisdb {
-namespace {
 
 // Flush returns while other threads keep writing (it waits only for what
 // was in memory when it was called), and concurrent Flush calls each get
@@ -591,11 +586,6 @@ TEST_F(DBTest, FlushCompletesUnderConcurrentWrites) {
   }
 }
 
-}  // namespace
-}  // namespace ferrisdb
-
-namespace ferrisdb {
-namespace {
 
 // With max_open_files = 1 every table reader is evicted and reopened, yet
 // the blocks a previous reader of the same file cached are found again.
