@@ -560,6 +560,8 @@ TEST_F(DBTest, FlushCompletesUnderConcurrentWrites) {
       written.store(i + 1);
     }
   });
+  // Let the writer get going, so there is something to flush.
+  while (written.load() < 200) std::this_thread::yield();
   std::thread other_flusher([&] {
     for (int i = 0; i < 5; ++i) ASSERT_THAT(db_->Flush(), IsOk());
   });
