@@ -2,7 +2,8 @@
 # Installs the Debian 12 packages FerrisDB builds and tests with, if missing.
 # Usage: scripts/install_deps.sh [--clang] [--compare]
 #   --clang    also install clang 14 and its sanitizer runtimes (CI).
-#   --compare  also install RocksDB and LevelDB for bench/compare.
+#   --compare  also install RocksDB and LevelDB for bench/compare, and
+#              gnuplot for scripts/plot_compare.sh.
 # Runs apt-get only when something is missing; needs root (or sudo) then.
 set -euo pipefail
 
@@ -11,7 +12,7 @@ packages=(build-essential cmake pkg-config g++ libabsl-dev libgtest-dev
 for arg in "$@"; do
   case "$arg" in
     --clang) packages+=(clang libclang-rt-14-dev) ;;
-    --compare) packages+=(librocksdb-dev libleveldb-dev) ;;
+    --compare) packages+=(librocksdb-dev libleveldb-dev gnuplot-nox) ;;
     *) echo "install_deps: unknown option $arg" >&2; exit 2 ;;
   esac
 done
