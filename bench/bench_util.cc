@@ -242,13 +242,15 @@ void ProgressMeter::Run() {
   uint64_t last_time = NowNanos();
   bool printed = false;
   std::unique_lock<std::mutex> lock(mu_);
-  while (!cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stop_; })) {
+  while (
+      !cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stop_; })) {
     const uint64_t done = done_->load(std::memory_order_relaxed);
     const uint64_t now = NowNanos();
     const double seconds = static_cast<double>(now - last_time) / 1e9;
     const double rate =
         seconds > 0 ? static_cast<double>(done - last_done) / seconds : 0;
-    std::fprintf(stderr, "\r%-18s %12" PRIu64 " / %" PRIu64 " ops %12.0f ops/s  ",
+    std::fprintf(stderr,
+                 "\r%-18s %12" PRIu64 " / %" PRIu64 " ops %12.0f ops/s  ",
                  name_.c_str(), done, total_, rate);
     std::fflush(stderr);
     printed = true;

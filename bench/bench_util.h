@@ -35,8 +35,8 @@ class Random64 {
   // Uniform in [0, n) (multiply-shift; the bias is below 2^-64 * n).
   // REQUIRES: n > 0.
   uint64_t Uniform(uint64_t n) {
-    return static_cast<uint64_t>(
-        (static_cast<unsigned __int128>(Next()) * n) >> 64);
+    return static_cast<uint64_t>((static_cast<unsigned __int128>(Next()) * n) >>
+                                 64);
   }
 
  private:
@@ -111,8 +111,8 @@ DirectoryUsage MeasureDirectory(const std::string& dir);
 
 // Machine description for the report header.
 struct MachineInfo {
-  std::string cpu_model;     // "model name" of /proc/cpuinfo
-  int cpu_count = 0;         // processors listed in /proc/cpuinfo
+  std::string cpu_model;      // "model name" of /proc/cpuinfo
+  int cpu_count = 0;          // processors listed in /proc/cpuinfo
   uint64_t memory_bytes = 0;  // MemTotal of /proc/meminfo
 };
 MachineInfo ReadMachineInfo();

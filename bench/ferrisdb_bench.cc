@@ -70,8 +70,7 @@ ABSL_FLAG(bool, use_existing_db, false,
 ABSL_FLAG(bool, keep_db, false, "Keep the temporary database at exit.");
 ABSL_FLAG(bool, histogram, false,
           "Print latency percentiles (microseconds) per benchmark.");
-ABSL_FLAG(uint64_t, seed, 301,
-          "Seed of the key order and of the value bytes.");
+ABSL_FLAG(uint64_t, seed, 301, "Seed of the key order and of the value bytes.");
 ABSL_FLAG(std::string, progress, "auto",
           "Progress line on stderr: auto (only on a terminal), always, never.");
 
@@ -116,7 +115,7 @@ struct ThreadStats {
   uint64_t ops = 0;
   uint64_t bytes = 0;  // key + value bytes moved
   uint64_t found = 0;
-  Histogram latency;   // nanoseconds, only with --histogram
+  Histogram latency;  // nanoseconds, only with --histogram
 };
 
 // Times single operations for the histogram (only when enabled: reading the
@@ -201,8 +200,8 @@ class Benchmark {
   BenchResult ReadWhileWriting(const std::string& name);
 
   // Writes random keys at full speed until *stop; returns ops and user bytes.
-  void WriteUntil(const std::atomic<bool>* stop, uint64_t seed,
-                  uint64_t* ops, uint64_t* bytes);
+  void WriteUntil(const std::atomic<bool>* stop, uint64_t seed, uint64_t* ops,
+                  uint64_t* bytes);
 
   const Config config_;
   std::unique_ptr<DB> db_;
@@ -301,8 +300,8 @@ BenchResult Benchmark::Fill(const std::string& name, uint64_t count,
         }
       });
   user_bytes_written_ += result.total.bytes;
-  result.extra = absl::StrFormat("(%d ops%s)", result.total.ops,
-                                 sync ? ", sync" : "");
+  result.extra =
+      absl::StrFormat("(%d ops%s)", result.total.ops, sync ? ", sync" : "");
   return result;
 }
 
@@ -338,7 +337,8 @@ BenchResult Benchmark::ReadRandom(const std::string& name, bool missing) {
         const uint64_t reads = ReadsFor(thread, config_.threads);
         for (uint64_t i = 0; i < reads; ++i) {
           const uint64_t k = random.Uniform(config_.num);
-          const std::string_view key = missing ? keys.MissingKey(k) : keys.Key(k);
+          const std::string_view key =
+              missing ? keys.MissingKey(k) : keys.Key(k);
           rec->Start();
           absl::StatusOr<std::string> value = db_->Get(read_options, key);
           rec->Finish();
@@ -351,15 +351,16 @@ BenchResult Benchmark::ReadRandom(const std::string& name, bool missing) {
         }
       });
   result.report_bytes = !missing;
-  result.extra = absl::StrFormat("(%d of %d found)", result.total.found,
-                                 result.total.ops);
+  result.extra =
+      absl::StrFormat("(%d of %d found)", result.total.found, result.total.ops);
   return result;
 }
 
 BenchResult Benchmark::ReadScan(const std::string& name, bool reverse) {
   const ReadOptions read_options;
   BenchResult result = RunThreads(
-      name, config_.threads, config_.num * static_cast<uint64_t>(config_.threads),
+      name, config_.threads,
+      config_.num * static_cast<uint64_t>(config_.threads),
       [&](int, ThreadStats* stats, OpRecorder* rec) {
         std::unique_ptr<Iterator> it = db_->NewIterator(read_options);
         rec->Start();
@@ -380,8 +381,9 @@ BenchResult Benchmark::ReadScan(const std::string& name, bool reverse) {
         }
         CheckOk(it->status(), name);
       });
-  result.extra = absl::StrFormat("(%d entries%s)", result.total.ops,
-                                 config_.threads > 1 ? " over all threads" : "");
+  result.extra =
+      absl::StrFormat("(%d entries%s)", result.total.ops,
+                      config_.threads > 1 ? " over all threads" : "");
   return result;
 }
 
@@ -406,8 +408,8 @@ BenchResult Benchmark::SeekRandom(const std::string& name) {
         }
         CheckOk(it->status(), name);
       });
-  result.extra = absl::StrFormat("(%d of %d found)", result.total.found,
-                                 result.total.ops);
+  result.extra =
+      absl::StrFormat("(%d of %d found)", result.total.found, result.total.ops);
   return result;
 }
 
@@ -434,9 +436,8 @@ BenchResult Benchmark::ReadWhileWriting(const std::string& name) {
   uint64_t writer_ops = 0;
   uint64_t writer_bytes = 0;
   const uint64_t writer_start = NowNanos();
-  std::thread writer([&] {
-    WriteUntil(&stop, SeedFor(-1), &writer_ops, &writer_bytes);
-  });
+  std::thread writer(
+      [&] { WriteUntil(&stop, SeedFor(-1), &writer_ops, &writer_bytes); });
   BenchResult result = ReadRandom(name, /*missing=*/false);
   stop.store(true, std::memory_order_release);
   writer.join();
@@ -455,13 +456,11 @@ void Benchmark::Report(const std::string& name, const BenchResult& result) {
   const double ops_per_second =
       result.seconds > 0 ? static_cast<double>(total.ops) / result.seconds : 0;
   const double micros_per_op =
-      total.ops > 0 ? result.seconds * 1e6 / static_cast<double>(total.ops)
-                    : 0;
+      total.ops > 0 ? result.seconds * 1e6 / static_cast<double>(total.ops) : 0;
   std::string rate = "       -    ";
   if (result.report_bytes && result.seconds > 0) {
-    rate = absl::StrFormat("%8.1f MB/s",
-                           static_cast<double>(total.bytes) / 1048576.0 /
-                               result.seconds);
+    rate = absl::StrFormat("%8.1f MB/s", static_cast<double>(total.bytes) /
+                                             1048576.0 / result.seconds);
   }
   std::printf("%-17s %11.0f ops/s %10.3f micros/op %s  %s\n", name.c_str(),
               ops_per_second, micros_per_op, rate.c_str(),
@@ -481,14 +480,14 @@ void Benchmark::Report(const std::string& name, const BenchResult& result) {
 Config ParseConfig() {
   Config config;
   // absl::string_view is not std::string_view in Debian's abseil.
-  for (absl::string_view name :
-       absl::StrSplit(absl::GetFlag(FLAGS_benchmarks), ',', absl::SkipEmpty())) {
+  for (absl::string_view name : absl::StrSplit(absl::GetFlag(FLAGS_benchmarks),
+                                               ',', absl::SkipEmpty())) {
     config.benchmarks.emplace_back(name.data(), name.size());
   }
   // Checked up front, so that a typo does not surface after a long run.
   static constexpr std::string_view kKnown[] = {
-      "fillseq",    "fillrandom",  "overwrite",    "readrandom",
-      "readmissing", "readseq",    "readreverse",  "seekrandom",
+      "fillseq",      "fillrandom",       "overwrite",   "readrandom",
+      "readmissing",  "readseq",          "readreverse", "seekrandom",
       "deleterandom", "readwhilewriting", "fillsync"};
   for (const std::string& name : config.benchmarks) {
     if (std::find(std::begin(kKnown), std::end(kKnown), name) ==
@@ -543,8 +542,9 @@ Config ParseConfig() {
   const int64_t cache_mb = absl::GetFlag(FLAGS_cache_mb);
   if (write_buffer_size <= 0 || block_size <= 0 || cache_mb < 0 ||
       absl::GetFlag(FLAGS_bloom_bits) < 0) {
-    Fail("--write_buffer_size, --block_size, --cache_mb and --bloom_bits "
-         "must not be negative");
+    Fail(
+        "--write_buffer_size, --block_size, --cache_mb and --bloom_bits "
+        "must not be negative");
   }
   config.options.write_buffer_size = static_cast<size_t>(write_buffer_size);
   config.options.block_size = static_cast<size_t>(block_size);
@@ -562,7 +562,8 @@ void PrintHeader(const Config& config) {
               machine.cpu_model.c_str());
   std::printf("Memory:      %.1f GiB\n",
               static_cast<double>(machine.memory_bytes) / (1u << 30));
-  std::printf("Load avg:    %s (1/5/15 min, at start)\n", LoadAverage().c_str());
+  std::printf("Load avg:    %s (1/5/15 min, at start)\n",
+              LoadAverage().c_str());
   std::printf("DB:          %s%s\n", config.db_path.c_str(),
               config.temporary_db ? " (temporary)" : "");
   std::printf("File system: %s\n", FileSystemOf(config.db_path).c_str());
@@ -574,19 +575,22 @@ void PrintHeader(const Config& config) {
   std::printf("Entries:     %" PRIu64 " writes, %" PRIu64
               " reads per benchmark, %d reader thread(s)\n",
               config.num, config.reads, config.threads);
-  std::printf("Options:     write_buffer_size=%zu compression=%s block_size=%zu "
-              "bloom_bits=%d cache=%zu MiB sync=%s\n",
-              config.options.write_buffer_size, config.compression_name.c_str(),
-              config.options.block_size, config.options.bloom_bits_per_key,
-              config.options.block_cache_capacity >> 20,
-              config.sync ? "true" : "false");
+  std::printf(
+      "Options:     write_buffer_size=%zu compression=%s block_size=%zu "
+      "bloom_bits=%d cache=%zu MiB sync=%s\n",
+      config.options.write_buffer_size, config.compression_name.c_str(),
+      config.options.block_size, config.options.bloom_bits_per_key,
+      config.options.block_cache_capacity >> 20,
+      config.sync ? "true" : "false");
 #ifndef NDEBUG
-  std::printf("WARNING:     assertions are enabled; figures are not "
-              "representative\n");
+  std::printf(
+      "WARNING:     assertions are enabled; figures are not "
+      "representative\n");
 #endif
 #ifndef __OPTIMIZE__
-  std::printf("WARNING:     built without optimization; figures are not "
-              "representative\n");
+  std::printf(
+      "WARNING:     built without optimization; figures are not "
+      "representative\n");
 #endif
   std::printf("------------------------------------------------\n");
   std::fflush(stdout);
@@ -597,9 +601,9 @@ int Main() {
   if (config.db_path.empty()) {
     if (config.use_existing_db) Fail("--use_existing_db needs --db");
     const char* tmpdir = std::getenv("TMPDIR");
-    std::string pattern = absl::StrCat(
-        tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/tmp",
-        "/ferrisdb_bench.XXXXXX");
+    std::string pattern =
+        absl::StrCat(tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/tmp",
+                     "/ferrisdb_bench.XXXXXX");
     if (mkdtemp(pattern.data()) == nullptr) {
       Fail(absl::StrCat("cannot create a temporary directory from ", pattern));
     }
@@ -631,12 +635,13 @@ int Main() {
   const DirectoryUsage size_after = MeasureDirectory(config.db_path);
   const double user_bytes = static_cast<double>(benchmark.user_bytes_written());
   std::printf("------------------------------------------------\n");
-  std::printf("DB size:     %.1f MiB in %" PRIu64 " files (sum of file sizes)\n",
-              static_cast<double>(size_after.bytes) / 1048576.0,
-              size_after.files);
-  std::printf("User data:   %.1f MiB written (keys + values of puts, keys of "
-              "deletes)\n",
-              user_bytes / 1048576.0);
+  std::printf(
+      "DB size:     %.1f MiB in %" PRIu64 " files (sum of file sizes)\n",
+      static_cast<double>(size_after.bytes) / 1048576.0, size_after.files);
+  std::printf(
+      "User data:   %.1f MiB written (keys + values of puts, keys of "
+      "deletes)\n",
+      user_bytes / 1048576.0);
   if (user_bytes > 0) {
     const double growth = static_cast<double>(size_after.bytes) -
                           static_cast<double>(size_before.bytes);

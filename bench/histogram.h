@@ -1,8 +1,8 @@
 // Histogram: a log-bucketed latency histogram for the benchmark drivers
 // (ferrisdb_bench, and later bench/compare against other engines).
 //
-// Values are unsigned integers (the drivers record nanoseconds). A value v >= 16
-// falls in a bucket keyed by its highest set bit and the next 4 bits, so a
+// Values are unsigned integers (the drivers record nanoseconds). A value v >=
+// 16 falls in a bucket keyed by its highest set bit and the next 4 bits, so a
 // bucket spans at most 1/16 of its lower bound: percentiles are exact to
 // about 6%, with constant memory and O(1) Add. Values below 16 are exact.
 //
@@ -42,7 +42,8 @@ class Histogram {
   static constexpr int kSubBuckets = 1 << kSubBucketBits;
   // Buckets 0..15 hold the values 0..15; then 16 sub-buckets for each highest
   // set bit from 4 to 63.
-  static constexpr size_t kNumBuckets = kSubBuckets + (64 - kSubBucketBits) * kSubBuckets;
+  static constexpr size_t kNumBuckets =
+      kSubBuckets + (64 - kSubBucketBits) * kSubBuckets;
 
   static size_t BucketFor(uint64_t value);
   // The smallest value of bucket b, and one past its largest (as a double, so

@@ -123,8 +123,8 @@ void BM_MemTableAdd(benchmark::State& state) {
       state.ResumeTiming();
     }
     FormatKey(random ? Scatter(i) : i, key);
-    holder->mem->Add(++seq, ValueType::kValue,
-                     std::string_view(key, kKeySize), value);
+    holder->mem->Add(++seq, ValueType::kValue, std::string_view(key, kKeySize),
+                     value);
     ++i;
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));

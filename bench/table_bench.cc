@@ -65,7 +65,8 @@ std::string IKey(uint64_t i) {
 // Entries of about 100 bytes (24-byte internal key, 76-byte value).
 std::vector<std::string> Keys(int n) {
   std::vector<std::string> keys;
-  for (int i = 0; i < n; ++i) keys.push_back(IKey(static_cast<uint64_t>(i) * 2));
+  for (int i = 0; i < n; ++i)
+    keys.push_back(IKey(static_cast<uint64_t>(i) * 2));
   return keys;
 }
 

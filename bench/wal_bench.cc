@@ -92,9 +92,9 @@ void BM_LogReaderReadRecord(benchmark::State& state) {
     }
     log = std::move(raw->contents());
   }
-  auto reader = std::make_unique<LogReader>(
-      std::make_unique<MemorySequentialFile>(&log), "bench.log", 1,
-      LogFileKind::kWal);
+  auto reader =
+      std::make_unique<LogReader>(std::make_unique<MemorySequentialFile>(&log),
+                                  "bench.log", 1, LogFileKind::kWal);
   std::string scratch;
   std::string_view record;
   for (auto _ : state) {

@@ -1,12 +1,12 @@
 // quickstart: the FerrisDB API in one page. Opens a database in a temporary
 // directory, writes, reads, deletes, applies a WriteBatch, reads through a
 // snapshot and an iterator, closes, reopens and shows that the data survived.
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
-
-#include <unistd.h>
 
 #include "ferrisdb/db.h"
 #include "ferrisdb/version.h"
@@ -79,9 +79,10 @@ int main() {
     ferrisdb::WriteOptions sync_write;
     sync_write.sync = true;
     Check(db.Write(sync_write, &batch), "Write");
-    std::printf("wrote a batch of %zu updates (delete apple, put date, put "
-                "elderberry) with sync\n",
-                batch.Count());
+    std::printf(
+        "wrote a batch of %zu updates (delete apple, put date, put "
+        "elderberry) with sync\n",
+        batch.Count());
 
     std::printf("  now:\n");
     PrintAll(db, {});

@@ -92,9 +92,9 @@ bool DumpFile(const std::string& path) {
   std::printf("%s\n", path.c_str());
   absl::StatusOr<uint64_t> size = env->GetFileSize(path);
   absl::StatusOr<std::unique_ptr<RandomAccessFile>> file =
-      size.ok() ? env->NewRandomAccessFile(path)
-                : absl::StatusOr<std::unique_ptr<RandomAccessFile>>(
-                      size.status());
+      size.ok()
+          ? env->NewRandomAccessFile(path)
+          : absl::StatusOr<std::unique_ptr<RandomAccessFile>>(size.status());
   if (!file.ok()) {
     std::printf("  error: %s\n", file.status().ToString().c_str());
     return false;

@@ -24,9 +24,9 @@ namespace ferrisdb::bench {
 struct EngineSettings {
   size_t write_buffer_size = size_t{64} << 20;
   size_t block_size = 4096;
-  int bloom_bits = 10;       // bits per key; 0: no filter
+  int bloom_bits = 10;  // bits per key; 0: no filter
   size_t cache_bytes = size_t{64} << 20;
-  bool zstd = false;         // block compression: zstd level 1, or none
+  bool zstd = false;  // block compression: zstd level 1, or none
   int max_open_files = 1000;
 };
 
@@ -70,7 +70,8 @@ class Engine {
   // WAL on, sync off.
   virtual absl::Status Put(std::string_view key, std::string_view value) = 0;
   // true and *value set if key is present, false if absent.
-  virtual absl::StatusOr<bool> Get(std::string_view key, std::string* value) = 0;
+  virtual absl::StatusOr<bool> Get(std::string_view key,
+                                   std::string* value) = 0;
   // Checksums of blocks read are verified on every engine.
   virtual std::unique_ptr<EngineIterator> NewIterator() = 0;
 };

@@ -70,8 +70,8 @@ namespace ferrisdb::bench {
 namespace {
 
 constexpr std::string_view kAllBenchmarks[] = {
-    "fillseq", "fillrandom", "overwrite", "readrandom",
-    "readmissing", "readseq", "seekrandom"};
+    "fillseq",     "fillrandom", "overwrite", "readrandom",
+    "readmissing", "readseq",    "seekrandom"};
 
 struct Config {
   std::vector<std::string> benchmarks;
@@ -134,8 +134,8 @@ class EngineRunner {
   }
   // The seed of benchmark `name`: the same for every engine and repeat.
   uint64_t SeedFor(const std::string& name) const {
-    const auto it = std::find(std::begin(kAllBenchmarks),
-                              std::end(kAllBenchmarks), name);
+    const auto it =
+        std::find(std::begin(kAllBenchmarks), std::end(kAllBenchmarks), name);
     return config_.seed * 1000003 +
            static_cast<uint64_t>(it - std::begin(kAllBenchmarks) + 1) * 1009;
   }
@@ -295,7 +295,8 @@ EngineRun EngineRunner::Run() {
     run_.wchar_amp = static_cast<double>(io_after->wchar - io_before->wchar) /
                      static_cast<double>(user_bytes_);
   }
-  run_.rss_growth = static_cast<double>(peak_rss_) - static_cast<double>(rss_before);
+  run_.rss_growth =
+      static_cast<double>(peak_rss_) - static_cast<double>(rss_before);
   return run_;
 }
 
@@ -308,8 +309,8 @@ double Median(std::vector<double> values) {
 
 Config ParseConfig() {
   Config config;
-  for (absl::string_view name :
-       absl::StrSplit(absl::GetFlag(FLAGS_benchmarks), ',', absl::SkipEmpty())) {
+  for (absl::string_view name : absl::StrSplit(absl::GetFlag(FLAGS_benchmarks),
+                                               ',', absl::SkipEmpty())) {
     if (std::find(std::begin(kAllBenchmarks), std::end(kAllBenchmarks),
                   std::string_view(name.data(), name.size())) ==
         std::end(kAllBenchmarks)) {
@@ -362,8 +363,9 @@ Config ParseConfig() {
   const int32_t bloom_bits = absl::GetFlag(FLAGS_bloom_bits);
   if (write_buffer_size <= 0 || block_size <= 0 || cache_mb < 0 ||
       bloom_bits < 0) {
-    Fail("--write_buffer_size and --block_size must be positive, --cache_mb "
-         "and --bloom_bits not negative");
+    Fail(
+        "--write_buffer_size and --block_size must be positive, --cache_mb "
+        "and --bloom_bits not negative");
   }
   config.settings.write_buffer_size = static_cast<size_t>(write_buffer_size);
   config.settings.block_size = static_cast<size_t>(block_size);
@@ -411,9 +413,10 @@ void PrintHeader(const Config& config,
       line(absl::StrCat("rocksdb lib: ", FERRISDB_COMPARE_ROCKSDB_ORIGIN));
       if (std::string_view(FERRISDB_COMPARE_ROCKSDB_ORIGIN).find("Debian") !=
           std::string_view::npos) {
-        line("WARNING:     this is Debian's RocksDB package, built without "
-             "NDEBUG: its assertions are live. A release build of RocksDB is "
-             "needed before claiming FerrisDB is faster than RocksDB.");
+        line(
+            "WARNING:     this is Debian's RocksDB package, built without "
+            "NDEBUG: its assertions are live. A release build of RocksDB is "
+            "needed before claiming FerrisDB is faster than RocksDB.");
       }
     }
   }
@@ -421,7 +424,9 @@ void PrintHeader(const Config& config,
   line("WARNING:     this driver and FerrisDB are built with assertions");
 #endif
 #ifndef __OPTIMIZE__
-  line("WARNING:     built without optimization; figures are not representative");
+  line(
+      "WARNING:     built without optimization; figures are not "
+      "representative");
 #endif
   std::fflush(stdout);
 }
@@ -434,9 +439,9 @@ int Main() {
   Config config = ParseConfig();
   if (config.db_root.empty()) {
     const char* tmpdir = std::getenv("TMPDIR");
-    std::string pattern = absl::StrCat(
-        tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/tmp",
-        "/ferrisdb_compare.XXXXXX");
+    std::string pattern =
+        absl::StrCat(tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/tmp",
+                     "/ferrisdb_compare.XXXXXX");
     if (mkdtemp(pattern.data()) == nullptr) {
       Fail(absl::StrCat("cannot create a temporary directory from ", pattern));
     }
@@ -470,9 +475,10 @@ int Main() {
   for (const auto& [engine, engine_runs] : runs) {
     for (const EngineRun& run : engine_runs) {
       if (run.found != runs.begin()->second.front().found) {
-        std::printf("WARNING:     %s found different keys than %s: the "
-                    "comparison is void\n",
-                    engine.c_str(), runs.begin()->first.c_str());
+        std::printf(
+            "WARNING:     %s found different keys than %s: the "
+            "comparison is void\n",
+            engine.c_str(), runs.begin()->first.c_str());
       }
     }
   }
@@ -516,17 +522,20 @@ int Main() {
   for (const std::string& bench : config.benchmarks) {
     std::vector<std::string> row = {bench};
     for (const auto& engine : engines) {
-      row.push_back(absl::StrFormat("%.0f", median_ops(std::string(engine->name()), bench)));
+      row.push_back(absl::StrFormat(
+          "%.0f", median_ops(std::string(engine->name()), bench)));
     }
     const double f = has_ferris ? median_ops("ferrisdb", bench) : 0;
-    if (has_ferris && has_rocks) row.push_back(Ratio(f, median_ops("rocksdb", bench)));
-    if (has_ferris && has_level) row.push_back(Ratio(f, median_ops("leveldb", bench)));
+    if (has_ferris && has_rocks)
+      row.push_back(Ratio(f, median_ops("rocksdb", bench)));
+    if (has_ferris && has_level)
+      row.push_back(Ratio(f, median_ops("leveldb", bench)));
     rows.push_back(std::move(row));
   }
   // The per-engine table.
   const std::vector<std::string> engine_header = {
-      "engine", "compression", "db size MiB", "db files", "write amp",
-      "write(2) amp", "RSS growth MiB"};
+      "engine",    "compression",  "db size MiB",   "db files",
+      "write amp", "write(2) amp", "RSS growth MiB"};
   std::vector<std::vector<std::string>> engine_rows;
   for (const auto& engine : engines) {
     const std::string name(engine->name());
@@ -534,22 +543,26 @@ int Main() {
     const double camp = median_of(name, &EngineRun::wchar_amp);
     engine_rows.push_back(
         {name, std::string(engine->compression()),
-         absl::StrFormat("%.1f", median_of(name, &EngineRun::db_bytes) / 1048576.0),
+         absl::StrFormat("%.1f",
+                         median_of(name, &EngineRun::db_bytes) / 1048576.0),
          absl::StrFormat("%.0f", median_of(name, &EngineRun::db_files)),
          wamp < 0 ? "-" : absl::StrFormat("%.2f", wamp),
          camp < 0 ? "-" : absl::StrFormat("%.2f", camp),
-         absl::StrFormat("%.1f", median_of(name, &EngineRun::rss_growth) / 1048576.0)});
+         absl::StrFormat("%.1f",
+                         median_of(name, &EngineRun::rss_growth) / 1048576.0)});
   }
 
   if (config.format == "json") {
-    const auto quote = [](const std::string& s) { return absl::StrCat("\"", s, "\""); };
+    const auto quote = [](const std::string& s) {
+      return absl::StrCat("\"", s, "\"");
+    };
     const auto object = [&](const std::vector<std::string>& keys,
                             const std::vector<std::string>& values) {
       std::vector<std::string> fields;
       for (size_t i = 0; i < keys.size(); ++i) {
-        const bool number = i > 0 && values[i] != "-" &&
-                            values[i].find_first_not_of("0123456789.-") ==
-                                std::string::npos;
+        const bool number =
+            i > 0 && values[i] != "-" &&
+            values[i].find_first_not_of("0123456789.-") == std::string::npos;
         fields.push_back(absl::StrCat(quote(keys[i]), ": ",
                                       number ? values[i] : quote(values[i])));
       }
@@ -558,7 +571,8 @@ int Main() {
     std::vector<std::string> results;
     for (const auto& row : rows) results.push_back(object(header, row));
     std::vector<std::string> per_engine;
-    for (const auto& row : engine_rows) per_engine.push_back(object(engine_header, row));
+    for (const auto& row : engine_rows)
+      per_engine.push_back(object(engine_header, row));
     std::vector<std::string> versions;
     for (const auto& engine : engines) {
       versions.push_back(absl::StrCat(quote(std::string(engine->name())), ": ",
@@ -579,43 +593,47 @@ int Main() {
     return 0;
   }
   const bool csv = config.format == "csv";
-  const auto print_table = [&](const std::vector<std::string>& head,
-                               const std::vector<std::vector<std::string>>& body) {
-    if (csv) {
-      std::printf("%s\n", absl::StrJoin(head, ",").c_str());
-      for (const auto& row : body) std::printf("%s\n", absl::StrJoin(row, ",").c_str());
-      return;
-    }
-    std::vector<size_t> width(head.size());
-    for (size_t i = 0; i < head.size(); ++i) {
-      width[i] = head[i].size();
-      for (const auto& row : body) width[i] = std::max(width[i], row[i].size());
-    }
-    const auto print_row = [&](const std::vector<std::string>& row) {
-      std::string line = "|";
-      for (size_t i = 0; i < row.size(); ++i) {
-        absl::StrAppend(&line, " ",
-                        i == 0 ? absl::StrFormat("%-*s", width[i], row[i])
-                               : absl::StrFormat("%*s", width[i], row[i]),
-                        " |");
-      }
-      std::printf("%s\n", line.c_str());
-    };
-    print_row(head);
-    std::string rule = "|";
-    for (size_t i = 0; i < head.size(); ++i) {
-      absl::StrAppend(&rule, i == 0 ? ":" : "-", std::string(width[i], '-'),
-                      i == 0 ? "-|" : ":|");
-    }
-    std::printf("%s\n", rule.c_str());
-    for (const auto& row : body) print_row(row);
-  };
+  const auto print_table =
+      [&](const std::vector<std::string>& head,
+          const std::vector<std::vector<std::string>>& body) {
+        if (csv) {
+          std::printf("%s\n", absl::StrJoin(head, ",").c_str());
+          for (const auto& row : body)
+            std::printf("%s\n", absl::StrJoin(row, ",").c_str());
+          return;
+        }
+        std::vector<size_t> width(head.size());
+        for (size_t i = 0; i < head.size(); ++i) {
+          width[i] = head[i].size();
+          for (const auto& row : body)
+            width[i] = std::max(width[i], row[i].size());
+        }
+        const auto print_row = [&](const std::vector<std::string>& row) {
+          std::string line = "|";
+          for (size_t i = 0; i < row.size(); ++i) {
+            absl::StrAppend(&line, " ",
+                            i == 0 ? absl::StrFormat("%-*s", width[i], row[i])
+                                   : absl::StrFormat("%*s", width[i], row[i]),
+                            " |");
+          }
+          std::printf("%s\n", line.c_str());
+        };
+        print_row(head);
+        std::string rule = "|";
+        for (size_t i = 0; i < head.size(); ++i) {
+          absl::StrAppend(&rule, i == 0 ? ":" : "-", std::string(width[i], '-'),
+                          i == 0 ? "-|" : ":|");
+        }
+        std::printf("%s\n", rule.c_str());
+        for (const auto& row : body) print_row(row);
+      };
   std::printf("\n");
   print_table(header, rows);
   std::printf("\n");
   print_table(engine_header, engine_rows);
   const std::string notes[] = {
-      "ratios: FerrisDB ops/s divided by the other engine's (>1: FerrisDB faster)",
+      "ratios: FerrisDB ops/s divided by the other engine's (>1: FerrisDB "
+      "faster)",
       "db size: sum of file sizes of the fillrandom+overwrite database after "
       "the reads and close",
       "write amp: /proc/self/io write_bytes (and wchar) delta over the whole "

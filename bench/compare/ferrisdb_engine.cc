@@ -16,7 +16,8 @@ namespace {
 
 class FerrisdbIterator final : public EngineIterator {
  public:
-  explicit FerrisdbIterator(std::unique_ptr<Iterator> it) : it_(std::move(it)) {}
+  explicit FerrisdbIterator(std::unique_ptr<Iterator> it)
+      : it_(std::move(it)) {}
   void SeekToFirst() override { it_->SeekToFirst(); }
   void Seek(std::string_view target) override { it_->Seek(target); }
   void Next() override { it_->Next(); }
@@ -31,7 +32,8 @@ class FerrisdbIterator final : public EngineIterator {
 
 class FerrisdbEngine final : public Engine {
  public:
-  explicit FerrisdbEngine(const EngineSettings& settings) : zstd_(settings.zstd) {
+  explicit FerrisdbEngine(const EngineSettings& settings)
+      : zstd_(settings.zstd) {
     options_.create_if_missing = true;
     options_.write_buffer_size = settings.write_buffer_size;
     options_.block_size = settings.block_size;
@@ -49,7 +51,8 @@ class FerrisdbEngine final : public Engine {
     return absl::StrFormat(
         "write_buffer_size=%d block_size=%d bloom_bits_per_key=%d "
         "block_cache_capacity=%d compression=%s(level %d) max_open_files=%d "
-        "paranoid_checks=%d verify_checksums=1 cache_index_and_filter_blocks=%d "
+        "paranoid_checks=%d verify_checksums=1 "
+        "cache_index_and_filter_blocks=%d "
         "background: 1 flush thread, no compaction",
         options_.write_buffer_size, options_.block_size,
         options_.bloom_bits_per_key, options_.block_cache_capacity,

@@ -16,8 +16,12 @@
 namespace ferrisdb::bench {
 namespace {
 
-leveldb::Slice ToSlice(std::string_view s) { return leveldb::Slice(s.data(), s.size()); }
-std::string_view ToView(const leveldb::Slice& s) { return std::string_view(s.data(), s.size()); }
+leveldb::Slice ToSlice(std::string_view s) {
+  return leveldb::Slice(s.data(), s.size());
+}
+std::string_view ToView(const leveldb::Slice& s) {
+  return std::string_view(s.data(), s.size());
+}
 
 absl::Status ToStatus(const leveldb::Status& s) {
   if (s.ok()) return absl::OkStatus();

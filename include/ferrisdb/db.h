@@ -82,8 +82,7 @@ class DB {
 
   // An iterator over the whole database as of options.snapshot (or now). The
   // iterator starts unpositioned. REQUIRES: destroyed before the DB.
-  virtual std::unique_ptr<Iterator> NewIterator(
-      const ReadOptions& options) = 0;
+  virtual std::unique_ptr<Iterator> NewIterator(const ReadOptions& options) = 0;
 
   // Writes the active memtable, if it holds anything, to a table file and
   // waits until every memtable written so far is in a table (the logs that

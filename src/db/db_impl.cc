@@ -118,9 +118,8 @@ DBImpl::~DBImpl() {
 std::shared_ptr<const ReadView> DBImpl::GetReadView(const ReadOptions& options,
                                                     SequenceNumber* sequence) {
   absl::MutexLock lock(&mu_);
-  *sequence = options.snapshot != nullptr
-                  ? options.snapshot->sequence_number()
-                  : last_sequence_;
+  *sequence = options.snapshot != nullptr ? options.snapshot->sequence_number()
+                                          : last_sequence_;
   return view_;
 }
 
@@ -132,9 +131,9 @@ void DBImpl::InstallViewLocked(MemTable* mem, std::vector<MemTable*> imm) {
 absl::StatusOr<std::string> DBImpl::Get(const ReadOptions& options,
                                         std::string_view key) {
   if (key.size() > kMaxKeySize) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "Get: key of %d bytes exceeds the limit of %d bytes", key.size(),
-        kMaxKeySize));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("Get: key of %d bytes exceeds the limit of %d bytes",
+                        key.size(), kMaxKeySize));
   }
   SequenceNumber sequence;
   std::shared_ptr<const ReadView> view = GetReadView(options, &sequence);
@@ -165,7 +164,8 @@ absl::StatusOr<std::string> DBImpl::Get(const ReadOptions& options,
   // Tables: level 0 newest first (its files may overlap), then each deeper
   // level, where at most one file can hold the key.
   GetResult table_result;
-  auto search_table = [&](const FileMetaData& f) -> std::optional<absl::Status> {
+  auto search_table =
+      [&](const FileMetaData& f) -> std::optional<absl::Status> {
     if (key < ExtractUserKey(f.smallest) || key > ExtractUserKey(f.largest)) {
       return std::nullopt;
     }

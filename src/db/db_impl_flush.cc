@@ -113,8 +113,8 @@ absl::Status DBImpl::WriteLevel0Table(MemTable* mem, FileMetaData* meta) {
   }
   file.reset();
   env_->RemoveFile(path).IgnoreError();
-  return absl::Status(s.code(),
-                      absl::StrFormat("writing table %s: %s", name, s.message()));
+  return absl::Status(
+      s.code(), absl::StrFormat("writing table %s: %s", name, s.message()));
 }
 
 }  // namespace ferrisdb

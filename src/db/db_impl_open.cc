@@ -21,7 +21,8 @@ namespace {
 // Prefixes a status message with what was being done, keeping its code.
 absl::Status Annotate(const absl::Status& s, const std::string& context) {
   if (s.ok()) return s;
-  return absl::Status(s.code(), absl::StrFormat("%s: %s", context, s.message()));
+  return absl::Status(s.code(),
+                      absl::StrFormat("%s: %s", context, s.message()));
 }
 
 }  // namespace
@@ -48,7 +49,7 @@ absl::Status DBImpl::PrepareDirectory() {
   const size_t slash = dbname_.find_last_of('/');
   const std::string parent = slash == std::string::npos ? "."
                              : slash == 0               ? "/"
-                                                        : dbname_.substr(0, slash);
+                                          : dbname_.substr(0, slash);
   return Annotate(env_->SyncDir(parent), context);
 }
 
@@ -208,7 +209,8 @@ absl::Status DBImpl::RecoverLocked() {
   if (!s.ok() && writer != nullptr) {
     // A failed Open leaves no new files behind (the log holds nothing).
     writer.reset();
-    env_->RemoveFile(WalFileName(dbname_, new_log.number, new_log.first_sequence))
+    env_->RemoveFile(
+            WalFileName(dbname_, new_log.number, new_log.first_sequence))
         .IgnoreError();
   }
   if (mem != nullptr) mem->Unref();
@@ -317,8 +319,8 @@ absl::StatusOr<std::unique_ptr<LogWriter>> DBImpl::CreateLog(
   const std::string path = WalFileName(dbname_, log.number, log.first_sequence);
   FERRISDB_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file,
                             env_->NewWritableFile(path));
-  auto writer =
-      std::make_unique<LogWriter>(std::move(file), log.number, LogFileKind::kWal);
+  auto writer = std::make_unique<LogWriter>(std::move(file), log.number,
+                                            LogFileKind::kWal);
   absl::Status s = writer->WriteHeader();
   if (s.ok()) s = writer->Sync();
   // The file must survive a power loss before any write in it is

@@ -30,7 +30,7 @@ struct DBImpl::Writer {
   const bool sync;
   // Flush: must lead its own group, so it never joins another leader's.
   const bool force_switch;
-  bool done = false;  // protected by mu_
+  bool done = false;    // protected by mu_
   absl::Status status;  // protected by mu_; valid once done
   absl::CondVar cv;
 };
@@ -42,8 +42,7 @@ absl::Status DBImpl::Put(const WriteOptions& options, std::string_view key,
   return Write(options, &batch);
 }
 
-absl::Status DBImpl::Delete(const WriteOptions& options,
-                            std::string_view key) {
+absl::Status DBImpl::Delete(const WriteOptions& options, std::string_view key) {
   WriteBatch batch;
   batch.Delete(key);
   return Write(options, &batch);
@@ -87,8 +86,8 @@ absl::Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch,
   if (status.ok() && batch != nullptr &&
       last_sequence_ + batch->Count() > kMaxSequenceNumber) {
     // Not reachable in practice (2^56 writes), but never wrap around.
-    status = absl::ResourceExhaustedError(absl::StrFormat(
-        "DB %s: sequence numbers exhausted", dbname_));
+    status = absl::ResourceExhaustedError(
+        absl::StrFormat("DB %s: sequence numbers exhausted", dbname_));
   }
   Writer* last_writer = &self;
   if (status.ok()) status = MakeRoomForWriteLocked(force_switch);

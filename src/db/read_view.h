@@ -1,8 +1,8 @@
 // ReadView: the memtables and the table version a read sees, pinned together
-// so a read runs against one consistent set without holding the DB mutex. Immutable once
-// built; shared (std::shared_ptr) by the DB and every read in flight. When the
-// DB switches memtables it builds a new view; the old one lives until its
-// last reader lets go.
+// so a read runs against one consistent set without holding the DB mutex.
+// Immutable once built; shared (std::shared_ptr) by the DB and every read in
+// flight. When the DB switches memtables it builds a new view; the old one
+// lives until its last reader lets go.
 #ifndef FERRISDB_DB_READ_VIEW_H_
 #define FERRISDB_DB_READ_VIEW_H_
 
@@ -36,9 +36,7 @@ class ReadView {
   const std::vector<MemTable*>& imm() const { return imm_; }
   // The tables on disk, older than every memtable.
   const Version& version() const { return *version_; }
-  const std::shared_ptr<const Version>& version_ptr() const {
-    return version_;
-  }
+  const std::shared_ptr<const Version>& version_ptr() const { return version_; }
 
  private:
   MemTable* const mem_;

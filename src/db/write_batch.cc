@@ -122,8 +122,8 @@ void WriteBatchInternal::SetSequence(WriteBatch* batch,
 
 absl::Status WriteBatchInternal::SetContents(WriteBatch* batch,
                                              std::string_view contents) {
-  absl::Status s = ForEachEntry(
-      contents, [](ValueType, std::string_view, std::string_view) {
+  absl::Status s =
+      ForEachEntry(contents, [](ValueType, std::string_view, std::string_view) {
         return absl::OkStatus();
       });
   if (!s.ok()) {
@@ -136,9 +136,9 @@ absl::Status WriteBatchInternal::SetContents(WriteBatch* batch,
 
 absl::Status WriteBatchInternal::ValidateForWrite(const WriteBatch& batch) {
   if (batch.rep_.size() > kMaxBatchSize) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "write batch of %d bytes exceeds the limit of %d bytes",
-        batch.rep_.size(), kMaxBatchSize));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("write batch of %d bytes exceeds the limit of %d bytes",
+                        batch.rep_.size(), kMaxBatchSize));
   }
   uint32_t index = 0;
   return ForEachEntry(batch.rep_, [&index](ValueType, std::string_view key,

@@ -27,20 +27,20 @@ bool ParseInternalKey(std::string_view internal_key,
 std::string InternalKeyDebugString(std::string_view internal_key) {
   ParsedInternalKey parsed;
   if (!ParseInternalKey(internal_key, &parsed)) {
-    return absl::StrCat("(malformed internal key: '",
-                        EscapeBytes(internal_key), "')");
+    return absl::StrCat("(malformed internal key: '", EscapeBytes(internal_key),
+                        "')");
   }
-  return absl::StrCat(
-      "'", EscapeBytes(parsed.user_key), "' @ ", parsed.sequence, " : ",
-      parsed.type == ValueType::kValue ? "value" : "deletion");
+  return absl::StrCat("'", EscapeBytes(parsed.user_key), "' @ ",
+                      parsed.sequence, " : ",
+                      parsed.type == ValueType::kValue ? "value" : "deletion");
 }
 
 LookupKey::LookupKey(std::string_view user_key, SequenceNumber sequence) {
   assert(user_key.size() + kInternalKeyTrailerSize <= UINT32_MAX);
   const auto internal_size =
       static_cast<uint32_t>(user_key.size() + kInternalKeyTrailerSize);
-  const size_t needed = static_cast<size_t>(VarintLength(internal_size)) +
-                        internal_size;
+  const size_t needed =
+      static_cast<size_t>(VarintLength(internal_size)) + internal_size;
   char* dst = space_;
   if (needed > kInlineSize) {
     heap_ = new char[needed];

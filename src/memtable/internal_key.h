@@ -161,8 +161,7 @@ class LookupKey {
   }
   std::string_view user_key() const {
     return std::string_view(
-        kstart_,
-        static_cast<size_t>(end_ - kstart_) - kInternalKeyTrailerSize);
+        kstart_, static_cast<size_t>(end_ - kstart_) - kInternalKeyTrailerSize);
   }
   SequenceNumber sequence() const {
     return DecodeFixed64(end_ - kInternalKeyTrailerSize) >> 8;
@@ -172,9 +171,9 @@ class LookupKey {
   // Fits a varint32 prefix, a ~190-byte user key and the trailer.
   static constexpr size_t kInlineSize = 200;
 
-  const char* start_;   // memtable key: the varint32 length prefix
-  const char* kstart_;  // internal key
-  const char* end_;     // one past the trailer
+  const char* start_;     // memtable key: the varint32 length prefix
+  const char* kstart_;    // internal key
+  const char* end_;       // one past the trailer
   char* heap_ = nullptr;  // owned; non-null when the key did not fit space_
   char space_[kInlineSize];
 };

@@ -30,8 +30,7 @@ inline std::string_view EntryInternalKey(const char* entry) {
 // The value of an entry, given its internal key.
 inline std::string_view EntryValue(std::string_view internal_key) {
   uint32_t len;
-  const char* p =
-      DecodeLength(internal_key.data() + internal_key.size(), &len);
+  const char* p = DecodeLength(internal_key.data() + internal_key.size(), &len);
   return std::string_view(p, len);
 }
 
@@ -66,10 +65,9 @@ void MemTable::Add(SequenceNumber seq, ValueType type,
   const auto internal_key_size =
       static_cast<uint32_t>(user_key.size() + kInternalKeyTrailerSize);
   const auto value_size = static_cast<uint32_t>(value.size());
-  const size_t entry_size = static_cast<size_t>(VarintLength(internal_key_size)) +
-                            internal_key_size +
-                            static_cast<size_t>(VarintLength(value_size)) +
-                            value_size;
+  const size_t entry_size =
+      static_cast<size_t>(VarintLength(internal_key_size)) + internal_key_size +
+      static_cast<size_t>(VarintLength(value_size)) + value_size;
   table_.InsertWithPayload(entry_size, [&](char* entry) {
     // The entry layout in memtable.h.
     char* p = EncodeVarint32(entry, internal_key_size);

@@ -244,8 +244,7 @@ class SkipList {
 };
 
 template <typename Key, class Comparator>
-SkipList<Key, Comparator>::SkipList(Comparator cmp, Arena* arena,
-                                    uint64_t seed)
+SkipList<Key, Comparator>::SkipList(Comparator cmp, Arena* arena, uint64_t seed)
     : compare_(cmp),
       arena_(arena),
       // arena_ is initialized before head_ (declaration order).
@@ -336,8 +335,8 @@ SkipList<Key, Comparator>::FindLessThan(const Target& target,
 }
 
 template <typename Key, class Comparator>
-typename SkipList<Key, Comparator>::Node*
-SkipList<Key, Comparator>::FindLast() const {
+typename SkipList<Key, Comparator>::Node* SkipList<Key, Comparator>::FindLast()
+    const {
   Node* x = head_;
   int level = GetMaxHeight() - 1;
   while (true) {

@@ -16,8 +16,7 @@ absl::StatusOr<Block> Block::Create(BlockContents contents) {
     return absl::DataLossError(
         absl::StrCat("block contents of ", d.size(), " bytes"));
   }
-  const uint32_t num =
-      DecodeFixed32(d.data() + d.size() - kRestartCountSize);
+  const uint32_t num = DecodeFixed32(d.data() + d.size() - kRestartCountSize);
   const size_t max_num = (d.size() - kRestartCountSize) / kRestartEntrySize;
   if (num == 0 || num > max_num) {
     return absl::DataLossError(absl::StrCat("bad restart count ", num));
@@ -105,8 +104,8 @@ inline const char* DecodeEntryHeader(const char* p, const char* limit,
 bool BlockIter::DecodeEntry(uint32_t offset, bool restart) {
   const char* limit = data_ + restarts_offset_;
   uint32_t shared, non_shared, value_len;
-  const char* p =
-      DecodeEntryHeader(data_ + offset, limit, &shared, &non_shared, &value_len);
+  const char* p = DecodeEntryHeader(data_ + offset, limit, &shared, &non_shared,
+                                    &value_len);
   if (p == nullptr ||
       uint64_t{non_shared} + value_len > static_cast<uint64_t>(limit - p)) {
     Corrupt("truncated block entry", offset);
@@ -145,8 +144,8 @@ bool BlockIter::RestartKey(uint32_t index, std::string_view* key) {
   const uint32_t offset = RestartOffset(index);
   const char* limit = data_ + restarts_offset_;
   uint32_t shared, non_shared, value_len;
-  const char* p =
-      DecodeEntryHeader(data_ + offset, limit, &shared, &non_shared, &value_len);
+  const char* p = DecodeEntryHeader(data_ + offset, limit, &shared, &non_shared,
+                                    &value_len);
   if (p == nullptr ||
       uint64_t{non_shared} + value_len > static_cast<uint64_t>(limit - p)) {
     Corrupt("truncated block entry", offset);

@@ -104,8 +104,8 @@ class BlockIter final : public InternalIterator {
   uint32_t restart_index_ = 0;  // last restart point <= current_
   std::string_view key_;
   std::string_view value_;
-  std::string key_buf_;         // the current key when it is not a restart
-  bool key_in_buf_ = false;     // key_ views key_buf_
+  std::string key_buf_;      // the current key when it is not a restart
+  bool key_in_buf_ = false;  // key_ views key_buf_
   absl::Status status_;
 };
 

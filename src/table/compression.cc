@@ -69,8 +69,8 @@ absl::Status ZstdUncompress(std::string_view compressed, char* dst,
                             size_t size) {
   ZSTD_DCtx* ctx = ThreadDCtx();
   if (ctx == nullptr) return absl::ResourceExhaustedError("ZSTD_createDCtx");
-  const size_t n = ZSTD_decompressDCtx(ctx, dst, size, compressed.data(),
-                                       compressed.size());
+  const size_t n =
+      ZSTD_decompressDCtx(ctx, dst, size, compressed.data(), compressed.size());
   if (ZSTD_isError(n)) {
     return absl::InvalidArgumentError(
         absl::StrCat("zstd: ", ZSTD_getErrorName(n)));

@@ -24,8 +24,8 @@ TableBuildOptions TableBuildOptions::FromOptions(const Options& options) {
   return t;
 }
 
-TableBuilder::TableBuilder(const TableBuildOptions& options,
-                           WritableFile* file, std::string file_name)
+TableBuilder::TableBuilder(const TableBuildOptions& options, WritableFile* file,
+                           std::string file_name)
     : options_(options),
       file_(file),
       file_name_(std::move(file_name)),
@@ -50,9 +50,9 @@ absl::Status TableBuilder::Add(std::string_view internal_key,
   if (!status_.ok()) return status_;
   ParsedInternalKey parsed;
   if (!ParseInternalKey(internal_key, &parsed)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "sstable ", file_name_, ": malformed internal key ",
-        InternalKeyDebugString(internal_key)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("sstable ", file_name_, ": malformed internal key ",
+                     InternalKeyDebugString(internal_key)));
   }
   if (props_.num_entries > 0 &&
       CompareInternalKeys(last_key_, internal_key) >= 0) {
@@ -70,7 +70,8 @@ absl::Status TableBuilder::Add(std::string_view internal_key,
   } else {
     props_.smallest_sequence =
         std::min(props_.smallest_sequence, parsed.sequence);
-    props_.largest_sequence = std::max(props_.largest_sequence, parsed.sequence);
+    props_.largest_sequence =
+        std::max(props_.largest_sequence, parsed.sequence);
   }
   ++props_.num_entries;
   if (parsed.type == ValueType::kDeletion) ++props_.num_deletions;
@@ -112,9 +113,9 @@ absl::Status TableBuilder::FlushDataBlock() {
 absl::StatusOr<BlockHandle> TableBuilder::WriteBlock(std::string_view contents,
                                                      bool compress) {
   if (contents.size() > kMaxBlockContentsSize) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "sstable ", file_name_, ": block of ", contents.size(),
-        " bytes exceeds the limit of ", kMaxBlockContentsSize));
+    return absl::InvalidArgumentError(
+        absl::StrCat("sstable ", file_name_, ": block of ", contents.size(),
+                     " bytes exceeds the limit of ", kMaxBlockContentsSize));
   }
   max_block_size_ =
       std::max(max_block_size_, static_cast<uint32_t>(contents.size()));
@@ -127,8 +128,7 @@ absl::StatusOr<BlockHandle> TableBuilder::WriteBlock(std::string_view contents,
   // sstable.md "Blocks": trailer = type | checksum(stored bytes + type).
   char trailer[kBlockTrailerSize];
   trailer[kBlockTrailerTypeOffset] = static_cast<char>(type);
-  const uint32_t checksum =
-      Checksum32(stored, std::string_view(trailer, 1));
+  const uint32_t checksum = Checksum32(stored, std::string_view(trailer, 1));
   EncodeFixed32(trailer + kBlockTrailerChecksumOffset, checksum);
 
   BlockHandle handle{offset_, stored.size()};
@@ -169,7 +169,8 @@ absl::Status TableBuilder::Finish() {
   if (options_.creation_time != 0) {
     props_.creation_time = options_.creation_time;
   } else {
-    props_.creation_time = static_cast<uint64_t>(absl::ToUnixSeconds(absl::Now()));
+    props_.creation_time =
+        static_cast<uint64_t>(absl::ToUnixSeconds(absl::Now()));
   }
   h = WriteBlock(EncodePropertiesBlock(props_), /*compress=*/false);
   if (!h.ok()) return status_ = h.status();

@@ -104,10 +104,10 @@ class TableBuilder {
   BlockBuilder index_block_;
   std::unique_ptr<BlockCompressor> compressor_;
   std::unique_ptr<BloomFilterBuilder> filter_;
-  std::string last_key_;        // last key added
-  std::string compressed_;      // scratch for compression
-  std::string separator_;       // scratch for index keys
-  std::string handle_encoding_; // scratch for index values
+  std::string last_key_;         // last key added
+  std::string compressed_;       // scratch for compression
+  std::string separator_;        // scratch for index keys
+  std::string handle_encoding_;  // scratch for index values
   // The last data block was flushed and its index entry waits for the first
   // key of the next block (to pick a short separator).
   bool pending_index_entry_ = false;

@@ -12,9 +12,8 @@ namespace ferrisdb {
 
 absl::Status TableCorruption(std::string_view file_name, std::string_view what,
                              uint64_t offset) {
-  return absl::DataLossError(
-      absl::StrCat("sstable ", ToAbsl(file_name), ": ", ToAbsl(what),
-                   " at offset ", offset));
+  return absl::DataLossError(absl::StrCat("sstable ", ToAbsl(file_name), ": ",
+                                          ToAbsl(what), " at offset ", offset));
 }
 
 void EncodeBlockHandle(const BlockHandle& handle, std::string* dst) {
@@ -154,7 +153,8 @@ absl::StatusOr<BlockContents> ReadBlock(const RandomAccessFile& file,
     const auto usize = static_cast<size_t>(*size);
     contents.owned = std::make_unique_for_overwrite<char[]>(usize + 1);
     s = ZstdUncompress(compressed, contents.owned.get(), usize);
-    if (!s.ok()) return TableCorruption(file_name, ToStd(s.message()), handle.offset);
+    if (!s.ok())
+      return TableCorruption(file_name, ToStd(s.message()), handle.offset);
     contents.data = std::string_view(contents.owned.get(), usize);
     return contents;
   }

@@ -46,13 +46,13 @@ inline constexpr size_t kRestartEntrySize = 4;
 inline constexpr size_t kRestartCountSize = 4;
 
 // ---- Footer (sstable.md "Footer"): the last kFooterSize bytes. ----
-inline constexpr size_t kFooterIndexHandleOffset = 0;       // 2 x fixed64
-inline constexpr size_t kFooterFilterHandleOffset = 16;     // 2 x fixed64
-inline constexpr size_t kFooterPropertiesHandleOffset = 32; // 2 x fixed64
-inline constexpr size_t kFooterMaxBlockSizeOffset = 48;     // fixed32
-inline constexpr size_t kFooterVersionOffset = 52;          // fixed32
-inline constexpr size_t kFooterChecksumOffset = 56;         // fixed32
-inline constexpr size_t kFooterMagicOffset = 60;            // fixed64
+inline constexpr size_t kFooterIndexHandleOffset = 0;        // 2 x fixed64
+inline constexpr size_t kFooterFilterHandleOffset = 16;      // 2 x fixed64
+inline constexpr size_t kFooterPropertiesHandleOffset = 32;  // 2 x fixed64
+inline constexpr size_t kFooterMaxBlockSizeOffset = 48;      // fixed32
+inline constexpr size_t kFooterVersionOffset = 52;           // fixed32
+inline constexpr size_t kFooterChecksumOffset = 56;          // fixed32
+inline constexpr size_t kFooterMagicOffset = 60;             // fixed64
 inline constexpr size_t kFooterSize = 68;
 static_assert(kFooterFilterHandleOffset == kFooterIndexHandleOffset + 16);
 static_assert(kFooterPropertiesHandleOffset == kFooterFilterHandleOffset + 16);

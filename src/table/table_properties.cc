@@ -81,7 +81,8 @@ std::string EncodePropertiesBlock(const TableProperties& props) {
 absl::StatusOr<TableProperties> DecodePropertiesBlock(std::string_view data) {
   BlockContents contents;
   contents.owned = std::make_unique_for_overwrite<char[]>(data.size() + 1);
-  if (!data.empty()) std::memcpy(contents.owned.get(), data.data(), data.size());
+  if (!data.empty())
+    std::memcpy(contents.owned.get(), data.data(), data.size());
   contents.data = std::string_view(contents.owned.get(), data.size());
   absl::StatusOr<Block> block = Block::Create(std::move(contents));
   if (!block.ok()) return block.status();

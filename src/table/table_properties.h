@@ -30,7 +30,7 @@ struct TableProperties {
   std::string smallest_user_key;
   std::string largest_user_key;
   CompressionType compression = CompressionType::kNone;  // of data blocks
-  uint64_t creation_time = 0;  // unix seconds
+  uint64_t creation_time = 0;                            // unix seconds
   uint32_t format_version = 0;
 
   friend bool operator==(const TableProperties&,

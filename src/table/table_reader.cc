@@ -26,11 +26,11 @@ std::shared_ptr<const T> CacheLookup(Cache* cache, std::string_view key) {
 template <typename T>
 void CacheInsert(Cache* cache, std::string_view key,
                  std::shared_ptr<const T> value, size_t charge) {
-  Cache::Handle* h = cache->Insert(
-      key, new std::shared_ptr<const T>(std::move(value)), charge,
-      [](std::string_view, void* v) {
-        delete static_cast<std::shared_ptr<const T>*>(v);
-      });
+  Cache::Handle* h =
+      cache->Insert(key, new std::shared_ptr<const T>(std::move(value)), charge,
+                    [](std::string_view, void* v) {
+                      delete static_cast<std::shared_ptr<const T>*>(v);
+                    });
   cache->Release(h);
 }
 
@@ -53,8 +53,8 @@ TableReader::TableReader(const TableReadOptions& options,
       footer_(footer),
       footer_offset_(footer_offset),
       cache_id_(options.block_cache == nullptr ? 0
-                : options.cache_id != 0    ? options.cache_id
-                                           : options.block_cache->NewId()) {}
+                : options.cache_id != 0        ? options.cache_id
+                                        : options.block_cache->NewId()) {}
 
 absl::StatusOr<std::unique_ptr<TableReader>> TableReader::Open(
     const TableReadOptions& options, std::unique_ptr<RandomAccessFile> file,
@@ -88,10 +88,10 @@ absl::StatusOr<std::unique_ptr<TableReader>> TableReader::Open(
   absl::StatusOr<TableProperties> props =
       DecodePropertiesBlock(props_contents.data);
   if (!props.ok()) {
-    return TableCorruption(table->file_name_,
-                           absl::StrCat("bad properties block: ",
-                                        props.status().message()),
-                           footer.properties.offset);
+    return TableCorruption(
+        table->file_name_,
+        absl::StrCat("bad properties block: ", props.status().message()),
+        footer.properties.offset);
   }
   table->properties_ = std::move(*props);
 

@@ -37,9 +37,9 @@ bool TwoLevelIterator::InitDataBlock() {
   BlockHandle handle;
   if (!DecodeBlockHandle(index_iter_.value(), &handle)) {
     data_block_.reset();
-    status_ = TableCorruption(table_->file_name(),
-                              "bad block handle in index block",
-                              table_->index_offset());
+    status_ =
+        TableCorruption(table_->file_name(), "bad block handle in index block",
+                        table_->index_offset());
     return false;
   }
   if (data_block_ != nullptr && handle == data_handle_) {

@@ -147,20 +147,21 @@ absl::Status VersionEdit::DecodeFrom(std::string_view input) {
 
 std::string VersionEdit::DebugString() const {
   std::string out = "VersionEdit {";
-  if (format_version_) absl::StrAppendFormat(&out, " format %d", *format_version_);
+  if (format_version_)
+    absl::StrAppendFormat(&out, " format %d", *format_version_);
   if (log_number_) absl::StrAppendFormat(&out, " log %d", *log_number_);
   if (next_file_number_) {
     absl::StrAppendFormat(&out, " next_file %d", *next_file_number_);
   }
-  if (last_sequence_) absl::StrAppendFormat(&out, " last_seq %d", *last_sequence_);
+  if (last_sequence_)
+    absl::StrAppendFormat(&out, " last_seq %d", *last_sequence_);
   for (const auto& [level, number] : deleted_files_) {
     absl::StrAppendFormat(&out, " -L%d:%06d", level, number);
   }
   for (const auto& [level, f] : new_files_) {
-    absl::StrAppendFormat(&out, " +L%d:%06d(%d bytes, %s .. %s)", level,
-                          f.number, f.file_size,
-                          InternalKeyDebugString(f.smallest),
-                          InternalKeyDebugString(f.largest));
+    absl::StrAppendFormat(
+        &out, " +L%d:%06d(%d bytes, %s .. %s)", level, f.number, f.file_size,
+        InternalKeyDebugString(f.smallest), InternalKeyDebugString(f.largest));
   }
   return out + " }";
 }

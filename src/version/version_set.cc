@@ -143,9 +143,9 @@ absl::Status VersionSet::Recover() {
                             ReadFileToString(env_, CurrentFileName(dbname_)));
   absl::StatusOr<uint64_t> manifest_number = DecodeCurrentFile(current);
   if (!manifest_number.ok()) {
-    return absl::Status(manifest_number.status().code(),
-                        absl::StrFormat("%s/%s", dbname_,
-                                        manifest_number.status().message()));
+    return absl::Status(
+        manifest_number.status().code(),
+        absl::StrFormat("%s/%s", dbname_, manifest_number.status().message()));
   }
   const std::string path = ManifestFileName(dbname_, *manifest_number);
   const std::string name = path.substr(dbname_.size() + 1);
@@ -182,9 +182,9 @@ absl::Status VersionSet::Recover() {
     Version next;
     if (s.ok()) s = Apply(version, edit, &next);
     if (!s.ok()) {
-      return absl::DataLossError(absl::StrFormat(
-          "manifest %s: record at offset %d: %s", name,
-          reader.last_record_offset(), s.message()));
+      return absl::DataLossError(
+          absl::StrFormat("manifest %s: record at offset %d: %s", name,
+                          reader.last_record_offset(), s.message()));
     }
     version = std::move(next);
     if (edit.log_number()) log_number = edit.log_number();

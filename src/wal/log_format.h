@@ -99,8 +99,7 @@ void EncodeFragmentHeader(FragmentType type, std::string_view payload,
 
 // Fills the kFileHeaderPayloadSize bytes at dst with the file header payload
 // of the current format version.
-void EncodeFileHeaderPayload(LogFileKind kind, uint64_t file_number,
-                             char* dst);
+void EncodeFileHeaderPayload(LogFileKind kind, uint64_t file_number, char* dst);
 
 }  // namespace ferrisdb
 

@@ -23,8 +23,8 @@ bool IsVerifiableFragmentAt(const char* block, size_t block_len, size_t pos) {
   const size_t length = DecodeFixed16(header + kFragmentLengthOffset);
   if (pos + kFragmentHeaderSize + length > block_len) return false;
   return DecodeFixed32(header + kFragmentChecksumOffset) ==
-         FragmentChecksum(header, std::string_view(
-                                      header + kFragmentHeaderSize, length));
+         FragmentChecksum(
+             header, std::string_view(header + kFragmentHeaderSize, length));
 }
 
 }  // namespace
@@ -41,7 +41,8 @@ LogReader::LogReader(std::unique_ptr<SequentialFile> file,
 LogReader::~LogReader() = default;
 
 absl::Status LogReader::DataLoss(std::string_view what) const {
-  return absl::DataLossError(absl::StrCat("log ", file_name_, ": ", ToAbsl(what)));
+  return absl::DataLossError(
+      absl::StrCat("log ", file_name_, ": ", ToAbsl(what)));
 }
 
 absl::Status LogReader::ReadBlock() {
@@ -94,11 +95,11 @@ absl::StatusOr<LogReader::NextResult> LogReader::NextFragment(
   }
   const size_t end = block_pos_ + kFragmentHeaderSize + length;
   if (end > block_len_) {
-    bad->reason = end > kLogBlockSize
-                      ? absl::StrFormat(
-                            "bad length %d (past the block end) in fragment",
-                            length)
-                      : std::string("truncated fragment");
+    bad->reason =
+        end > kLogBlockSize
+            ? absl::StrFormat("bad length %d (past the block end) in fragment",
+                              length)
+            : std::string("truncated fragment");
     return NextResult::kBad;
   }
   const std::string_view payload(header + kFragmentHeaderSize, length);
@@ -114,8 +115,7 @@ absl::StatusOr<LogReader::NextResult> LogReader::NextFragment(
   return NextResult::kFragment;
 }
 
-absl::StatusOr<std::optional<uint64_t>>
-LogReader::FindValidFragmentAfterBad() {
+absl::StatusOr<std::optional<uint64_t>> LogReader::FindValidFragmentAfterBad() {
   // Every byte position, not only block starts: damage near the end of the
   // last block may be followed by valid fragments in that same block.
   size_t start = block_pos_ + 1;
@@ -135,9 +135,9 @@ absl::StatusOr<bool> LogReader::HandleBadFragment(const BadFragment& bad) {
   FERRISDB_ASSIGN_OR_RETURN(std::optional<uint64_t> valid,
                             FindValidFragmentAfterBad());
   if (!valid.has_value()) return EndOfLog();  // a torn tail
-  return DataLoss(absl::StrFormat(
-      "%s at offset %d (valid data follows at offset %d)", bad.reason,
-      bad.offset, *valid));
+  return DataLoss(
+      absl::StrFormat("%s at offset %d (valid data follows at offset %d)",
+                      bad.reason, bad.offset, *valid));
 }
 
 bool LogReader::EndOfLog() {
@@ -154,8 +154,8 @@ absl::Status LogReader::CheckFileHeader(const Fragment& fragment) const {
     return DataLoss("not a FerrisDB log file (bad magic number)");
   }
   if (p.size() < kFileHeaderKindOffset) {
-    return DataLoss(absl::StrFormat("file header too short (%d bytes)",
-                                    p.size()));
+    return DataLoss(
+        absl::StrFormat("file header too short (%d bytes)", p.size()));
   }
   const uint32_t version = DecodeFixed32(p.data() + kFileHeaderVersionOffset);
   if (version > kLogFormatVersion) {
@@ -173,13 +173,13 @@ absl::Status LogReader::CheckFileHeader(const Fragment& fragment) const {
   }
   const auto kind = static_cast<LogFileKind>(p[kFileHeaderKindOffset]);
   if (kind != expected_kind_) {
-    const bool known = kind == LogFileKind::kWal ||
-                       kind == LogFileKind::kManifest;
+    const bool known =
+        kind == LogFileKind::kWal || kind == LogFileKind::kManifest;
     return DataLoss(absl::StrFormat(
         "file header says this is a %s log (kind %d), expected a %s log: a "
         "misplaced or renamed file?",
-        known ? LogFileKindName(kind) : "unknown",
-        static_cast<uint8_t>(kind), LogFileKindName(expected_kind_)));
+        known ? LogFileKindName(kind) : "unknown", static_cast<uint8_t>(kind),
+        LogFileKindName(expected_kind_)));
   }
   const uint64_t number = DecodeFixed64(p.data() + kFileHeaderFileNumberOffset);
   if (number != expected_file_number_) {

@@ -87,8 +87,7 @@ class LogReader {
 
   // Parses the next fragment, reading blocks as needed. On kBad sets *bad and
   // leaves the block position at the bad fragment.
-  absl::StatusOr<NextResult> NextFragment(Fragment* fragment,
-                                          BadFragment* bad);
+  absl::StatusOr<NextResult> NextFragment(Fragment* fragment, BadFragment* bad);
   // Reads the next block into block_. Sets eof_ if it is short.
   absl::Status ReadBlock();
   // Scans every byte position after the bad fragment to the end of the file
@@ -121,8 +120,8 @@ class LogReader {
   uint64_t block_offset_ = 0;  // file offset of block_[0]
   bool eof_ = false;           // block_ is the last block of the file
   bool header_checked_ = false;
-  bool done_ = false;          // ReadRecord returned false
-  absl::Status error_;         // ReadRecord returned this error; sticky
+  bool done_ = false;   // ReadRecord returned false
+  absl::Status error_;  // ReadRecord returned this error; sticky
 
   uint64_t last_record_offset_ = 0;
   uint64_t end_of_valid_data_ = 0;

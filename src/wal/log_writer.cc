@@ -60,8 +60,7 @@ absl::Status LogWriter::AddRecord(std::string_view payload) {
           Append(std::string_view(kZeroPadding, left_in_block)));
       block_offset_ = 0;
     }
-    const size_t room =
-        kLogBlockSize - block_offset_ - kFragmentHeaderSize;
+    const size_t room = kLogBlockSize - block_offset_ - kFragmentHeaderSize;
     const size_t n = std::min(room, payload.size());
     const bool last = n == payload.size();
     FragmentType type;

@@ -155,8 +155,8 @@ class Writer {
         const Update& u = intent.updates[i];
         if (u.put) {
           batch.Put(KeyName(u.key_index),
-                    MakeValue(u.key_index,
-                              ValueId{intent.write_id, static_cast<uint32_t>(i)}));
+                    MakeValue(u.key_index, ValueId{intent.write_id,
+                                                   static_cast<uint32_t>(i)}));
         } else {
           batch.Delete(KeyName(u.key_index));
         }
@@ -189,11 +189,10 @@ class Writer {
                            ? got.ok() && *got == MakeValue(*index, *want)
                            : !got.ok();
     if (!match) {
-      DieInRun(thread_,
-               absl::StrFormat("live %s of %s: expected %s, got %s", how, key,
-                               Describe(want),
-                               got.ok() ? DescribeValue(*index, *got)
-                                        : got.status().ToString()));
+      DieInRun(thread_, absl::StrFormat("live %s of %s: expected %s, got %s",
+                                        how, key, Describe(want),
+                                        got.ok() ? DescribeValue(*index, *got)
+                                                 : got.status().ToString()));
     }
   }
 
@@ -355,8 +354,8 @@ int VerifyMode(const Config& config) {
     std::unique_ptr<Iterator> it = db->NewIterator({});
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       if (!forward.empty() && forward.back().first >= it->key()) {
-        return Fail(absl::StrFormat("forward scan: key %s after %s",
-                                    it->key(), forward.back().first));
+        return Fail(absl::StrFormat("forward scan: key %s after %s", it->key(),
+                                    forward.back().first));
       }
       forward.emplace_back(std::string(it->key()), std::string(it->value()));
     }
@@ -378,9 +377,9 @@ int VerifyMode(const Config& config) {
       return Fail("backward scan: " + it->status().ToString());
     }
     if (i != 0) {
-      return Fail(absl::StrFormat(
-          "backward scan stopped after %d of %d entries", forward.size() - i,
-          forward.size()));
+      return Fail(
+          absl::StrFormat("backward scan stopped after %d of %d entries",
+                          forward.size() - i, forward.size()));
     }
   }
 
@@ -493,8 +492,9 @@ int main(int argc, char** argv) {
   config.threads = absl::GetFlag(FLAGS_threads);
   const int keys = absl::GetFlag(FLAGS_keys);
   const std::string mode = absl::GetFlag(FLAGS_mode);
-  if (config.db.empty() || config.oracle.empty() || config.threads < 1 || config.threads > 8 ||
-      keys < 1 || keys > 100000 || (mode != "run" && mode != "verify")) {
+  if (config.db.empty() || config.oracle.empty() || config.threads < 1 ||
+      config.threads > 8 || keys < 1 || keys > 100000 ||
+      (mode != "run" && mode != "verify")) {
     std::fprintf(stderr,
                  "usage: %s --mode=run|verify --db=DIR --oracle=FILE "
                  "[--seed=N] [--threads=N] [--keys=N]\n",

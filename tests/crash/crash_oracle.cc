@@ -49,7 +49,8 @@ uint64_t Mix(uint64_t x) {
 }
 
 void PutFixed(std::string* dst, uint64_t v, int bytes) {
-  for (int i = 0; i < bytes; ++i) dst->push_back(static_cast<char>(v >> (8 * i)));
+  for (int i = 0; i < bytes; ++i)
+    dst->push_back(static_cast<char>(v >> (8 * i)));
 }
 
 // Little-endian reader over a payload; every Get fails once past the end.
@@ -84,14 +85,15 @@ absl::Status Errno(const std::string& what, const std::string& path) {
       absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
 }
 
-absl::Status WriteAll(int fd, const std::string& data, const std::string& path) {
+absl::Status WriteAll(int fd, const std::string& data,
+                      const std::string& path) {
   // One write(2) for the whole record: a regular file takes it whole unless
   // the disk is full, which is reported as an error.
   const ssize_t n = ::write(fd, data.data(), data.size());
   if (n < 0) return Errno("write", path);
   if (static_cast<size_t>(n) != data.size()) {
-    return absl::InternalError(absl::StrFormat("short write to %s: %d of %d",
-                                               path, n, data.size()));
+    return absl::InternalError(
+        absl::StrFormat("short write to %s: %d of %d", path, n, data.size()));
   }
   return absl::OkStatus();
 }
@@ -102,7 +104,8 @@ void ApplyIntent(const Intent& intent, Model* model) {
   for (size_t i = 0; i < intent.updates.size(); ++i) {
     const Update& u = intent.updates[i];
     if (u.put) {
-      (*model)[u.key_index] = ValueId{intent.write_id, static_cast<uint32_t>(i)};
+      (*model)[u.key_index] =
+          ValueId{intent.write_id, static_cast<uint32_t>(i)};
     } else {
       model->erase(u.key_index);
     }
@@ -142,8 +145,8 @@ std::string DescribeValue(uint32_t key_index, const std::string& value) {
 }
 
 absl::StatusOr<OracleWriter> OracleWriter::Open(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-                        0644);
+  const int fd =
+      ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) return Errno("open", path);
   return OracleWriter(fd, path);
 }
@@ -263,8 +266,8 @@ absl::StatusOr<OracleState> ReadOracle(const std::string& path) {
         state.compacted = false;
         if (!state.in_flight.has_value() ||
             state.in_flight->write_id != write_id) {
-          return corrupt(absl::StrFormat("ack of write %d without its intent",
-                                         write_id));
+          return corrupt(
+              absl::StrFormat("ack of write %d without its intent", write_id));
         }
         ApplyIntent(*state.in_flight, &state.acked);
         state.in_flight.reset();

@@ -86,12 +86,12 @@ class OracleWriter {
 
 // The content of one oracle file, interpreted.
 struct OracleState {
-  Model acked;                     // base + every acknowledged write, in order
-  std::optional<Intent> in_flight; // an intent with no ack (at most one)
-  uint64_t next_write_id = 1;      // larger than any id in the file
-  uint64_t acked_writes = 0;       // acks since the base record
-  bool compacted = true;           // the file holds at most a base record
-  bool torn_tail = false;          // a torn last record was ignored
+  Model acked;                      // base + every acknowledged write, in order
+  std::optional<Intent> in_flight;  // an intent with no ack (at most one)
+  uint64_t next_write_id = 1;       // larger than any id in the file
+  uint64_t acked_writes = 0;        // acks since the base record
+  bool compacted = true;            // the file holds at most a base record
+  bool torn_tail = false;           // a torn last record was ignored
 };
 
 // Reads and interprets the oracle at path; a missing file is an empty state.

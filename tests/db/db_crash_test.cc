@@ -6,9 +6,9 @@
 // write lost, no hole, no batch visible in part, no deleted key back.
 // Reproduce a failure with FERRISDB_TEST_SEED=<seed>.
 #include <map>
-#include <ostream>
 #include <memory>
 #include <optional>
+#include <ostream>
 #include <random>
 #include <string>
 #include <vector>
@@ -198,15 +198,13 @@ TEST_P(CrashTest, RecoveryKeepsSyncedWritesAndAConsistentPrefix) {
 
 INSTANTIATE_TEST_SUITE_P(
     PowerLoss, CrashTest,
-    ::testing::Values(CrashCase{UnsyncedDataMode::kDrop, 1, "drop"},
-                      CrashCase{UnsyncedDataMode::kKeepPrefix, 1, "tear-byte"},
-                      CrashCase{UnsyncedDataMode::kKeepPrefix, 512,
-                                "tear-512"},
-                      CrashCase{UnsyncedDataMode::kKeepPrefix, 4096,
-                                "tear-4096"},
-                      CrashCase{UnsyncedDataMode::kZeroFill, 1, "zero-fill"},
-                      CrashCase{UnsyncedDataMode::kGarbageFill, 1,
-                                "garbage-fill"}),
+    ::testing::Values(
+        CrashCase{UnsyncedDataMode::kDrop, 1, "drop"},
+        CrashCase{UnsyncedDataMode::kKeepPrefix, 1, "tear-byte"},
+        CrashCase{UnsyncedDataMode::kKeepPrefix, 512, "tear-512"},
+        CrashCase{UnsyncedDataMode::kKeepPrefix, 4096, "tear-4096"},
+        CrashCase{UnsyncedDataMode::kZeroFill, 1, "zero-fill"},
+        CrashCase{UnsyncedDataMode::kGarbageFill, 1, "garbage-fill"}),
     [](const ::testing::TestParamInfo<CrashCase>& param_info) {
       std::string name = param_info.param.name;
       for (char& c : name) {
@@ -288,7 +286,6 @@ TEST(CrashErrorTest, OpenReportsEveryInjectedFailure) {
   EXPECT_GT(failures_seen, 5);
 }
 
-
 // A process crash keeps unsynced writes in the OS; the next Open replays
 // them. They must be made durable before new writes are acknowledged, or a
 // later power loss could keep a new synced write and lose the replayed ones
@@ -344,7 +341,8 @@ TEST(CrashErrorTest, FailedLogCreationAtSwitchIsRetried) {
       absl::ResourceExhaustedError("injected ENOSPC"), /*persistent=*/false);
   int failures = 0;
   for (int i = 0; i < 200; ++i) {
-    if (!(*db)->Put({}, absl::StrFormat("k%04d", i), std::string(100, 'v'))
+    if (!(*db)
+             ->Put({}, absl::StrFormat("k%04d", i), std::string(100, 'v'))
              .ok()) {
       ++failures;
     }
@@ -359,7 +357,6 @@ TEST(CrashErrorTest, FailedLogCreationAtSwitchIsRetried) {
   }
   EXPECT_EQ(found, 199);
 }
-
 
 // A failed flush stops writes with the flush's error (no silent loss); the
 // data is still in the logs, and a reopen brings it back and flushes it.
@@ -405,7 +402,6 @@ TEST(CrashErrorTest, FlushErrorIsStickyAndNothingIsLost) {
   ASSERT_THAT((*db)->Flush(), IsOk());
   ASSERT_THAT((*db)->Put({}, "after", "x"), IsOk());
 }
-
 
 // Creating a database, interrupted by a power loss at every step: the next
 // Open always succeeds (never "CURRENT missing" or a dangling manifest).

@@ -1,9 +1,9 @@
 // Randomized model test: random Put/Delete/Write/Get/iterate/snapshot
 // operations, with close and reopen in between, checked against a std::map.
 // Reproduce a failure with FERRISDB_TEST_SEED=<seed printed in the failure>.
+#include <iterator>
 #include <map>
 #include <memory>
-#include <iterator>
 #include <random>
 #include <string>
 #include <vector>
@@ -75,8 +75,8 @@ class ModelTest : public ::testing::TestWithParam<uint32_t> {
     std::unique_ptr<Iterator> it = db_->NewIterator(ro);
     auto m = model.begin();
     for (it->SeekToFirst(); it->Valid(); it->Next(), ++m) {
-      ASSERT_NE(m, model.end()) << "seed " << seed_ << ": extra key "
-                                << std::string(it->key());
+      ASSERT_NE(m, model.end())
+          << "seed " << seed_ << ": extra key " << std::string(it->key());
       ASSERT_EQ(it->key(), m->first) << "seed " << seed_;
       ASSERT_EQ(it->value(), m->second) << "seed " << seed_;
     }

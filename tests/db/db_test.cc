@@ -139,7 +139,8 @@ TEST_F(DBTest, KeyAndValueLimits) {
 TEST_F(DBTest, LargeValuesSurviveReopen) {
   Open();
   std::string big(64 << 20, '\0');
-  for (size_t i = 0; i < big.size(); i += 4096) big[i] = static_cast<char>(i >> 12);
+  for (size_t i = 0; i < big.size(); i += 4096)
+    big[i] = static_cast<char>(i >> 12);
   ASSERT_THAT(db_->Put({}, "big", big), IsOk());
   Reopen();
   EXPECT_TRUE(Get("big") == big);
@@ -363,9 +364,9 @@ TEST_F(DBTest, ConcurrentWritersAllLand) {
 
 TEST_F(DBTest, SecondOpenOfTheSameDirectoryFails) {
   Open();
-  EXPECT_THAT(DB::Open(options_, path_),
-              StatusIsWithMessage(absl::StatusCode::kFailedPrecondition,
-                                  "lock"));
+  EXPECT_THAT(
+      DB::Open(options_, path_),
+      StatusIsWithMessage(absl::StatusCode::kFailedPrecondition, "lock"));
   Close();
   EXPECT_THAT(DB::Open(options_, path_), IsOk());
 }
@@ -482,8 +483,9 @@ TEST_F(DBTest, DestroyRemovesTheDatabase) {
 TEST_F(DBTest, CorruptLogInTheMiddleIsDataLossNamingTheFile) {
   Open();
   for (int i = 0; i < 100; ++i) {
-    ASSERT_THAT(db_->Put({}, absl::StrFormat("k%03d", i), std::string(100, 'v')),
-                IsOk());
+    ASSERT_THAT(
+        db_->Put({}, absl::StrFormat("k%03d", i), std::string(100, 'v')),
+        IsOk());
   }
   Close();
   auto children = Env::Default()->GetChildren(path_);
@@ -545,7 +547,6 @@ TEST_F(DBTest, IndexAndFilterBlocksInTheBlockCache) {
   }
 }
 
-
 // Flush returns while other threads keep writing (it waits only for what
 // was in memory when it was called), and concurrent Flush calls each get
 // their own switch.
@@ -587,7 +588,6 @@ TEST_F(DBTest, FlushCompletesUnderConcurrentWrites) {
     ASSERT_EQ(Get(absl::StrFormat("w%07d", i)), "value") << i;
   }
 }
-
 
 // With max_open_files = 1 every table reader is evicted and reopened, yet
 // the blocks a previous reader of the same file cached are found again.

@@ -12,8 +12,8 @@
 namespace ferrisdb {
 namespace {
 
-using internal::WriteBatchInternal;
 using ::ferrisdb::testing::StatusIs;
+using internal::WriteBatchInternal;
 
 // Records the updates a batch delivers, in order.
 class RecordingHandler : public WriteBatch::Handler {

@@ -33,11 +33,14 @@ TEST(InternalKeyTest, ValueTypeValuesArePinned) {
 }
 
 TEST(InternalKeyTest, ParseRoundTrips) {
-  const std::string user_keys[] = {
-      "", "a", std::string("\0", 1), std::string("a\0b", 3),
-      std::string("\xff\xff", 2), std::string(1000, 'k')};
-  const SequenceNumber seqs[] = {0, 1, 255, 256, uint64_t{1} << 40,
-                                 kMaxSequenceNumber};
+  const std::string user_keys[] = {"",
+                                   "a",
+                                   std::string("\0", 1),
+                                   std::string("a\0b", 3),
+                                   std::string("\xff\xff", 2),
+                                   std::string(1000, 'k')};
+  const SequenceNumber seqs[] = {
+      0, 1, 255, 256, uint64_t{1} << 40, kMaxSequenceNumber};
   for (const std::string& user_key : user_keys) {
     for (SequenceNumber seq : seqs) {
       for (ValueType t : {ValueType::kDeletion, ValueType::kValue}) {
@@ -160,12 +163,12 @@ TEST(LookupKeyTest, SortsBeforeVisibleVersionsAndAfterNewerOnes) {
   EXPECT_LT(CompareInternalKeys(lk.internal_key(),
                                 IKey("k", 10, ValueType::kDeletion)),
             0);
-  EXPECT_LE(CompareInternalKeys(lk.internal_key(),
-                                IKey("k", 10, ValueType::kValue)),
-            0);
-  EXPECT_LT(CompareInternalKeys(lk.internal_key(),
-                                IKey("k", 9, ValueType::kValue)),
-            0);
+  EXPECT_LE(
+      CompareInternalKeys(lk.internal_key(), IKey("k", 10, ValueType::kValue)),
+      0);
+  EXPECT_LT(
+      CompareInternalKeys(lk.internal_key(), IKey("k", 9, ValueType::kValue)),
+      0);
   EXPECT_GT(CompareInternalKeys(lk.internal_key(),
                                 IKey("k", 11, ValueType::kDeletion)),
             0);

@@ -106,7 +106,7 @@ TEST_F(MemTableTest, EmptyKeysAndValues) {
 
 TEST_F(MemTableTest, KeysWithNulAndHighBytes) {
   const std::vector<std::string> keys = {
-      std::string("a\0b", 3), std::string("a\0", 2), "a",
+      std::string("a\0b", 3),     std::string("a\0", 2),  "a",
       std::string("\xff\xff", 2), std::string("\x80", 1), "a\x7f"};
   SequenceNumber seq = 1;
   for (const std::string& k : keys) mem_->Add(seq++, ValueType::kValue, k, k);
@@ -120,8 +120,8 @@ TEST_F(MemTableTest, KeysWithNulAndHighBytes) {
     seen.emplace_back(ExtractUserKey(it->key()));
   }
   const std::vector<std::string> expected = {
-      "a", std::string("a\0", 2), std::string("a\0b", 3), "a\x7f",
-      std::string("\x80", 1), std::string("\xff\xff", 2)};
+      "a",     std::string("a\0", 2),  std::string("a\0b", 3),
+      "a\x7f", std::string("\x80", 1), std::string("\xff\xff", 2)};
   EXPECT_EQ(seen, expected);
 }
 
@@ -200,8 +200,8 @@ TEST_F(MemTableTest, IteratorOrdersByInternalKey) {
   // Seek / SeekForPrev with internal keys, including lookup-style targets.
   for (int q = 0; q < 500; ++q) {
     std::string target;
-    AppendInternalKey(&target, "k" + std::to_string(rnd() % 310),
-                      rnd() % 2100, kValueTypeForSeek);
+    AppendInternalKey(&target, "k" + std::to_string(rnd() % 310), rnd() % 2100,
+                      kValueTypeForSeek);
     it->Seek(target);
     auto lb = model.lower_bound(target);
     ASSERT_EQ(it->Valid(), lb != model.end());
@@ -257,8 +257,7 @@ TEST_F(MemTableTest, GetMatchesModelAtEverySequence) {
         expected = v.type == ValueType::kValue ? v.value : "DELETED";
       }
     }
-    ASSERT_EQ(GetString(user_key, at), expected)
-        << user_key << " at " << at;
+    ASSERT_EQ(GetString(user_key, at), expected) << user_key << " at " << at;
   }
 }
 

@@ -92,11 +92,11 @@ TEST_F(SkipListTest, SeekAndSeekForPrevEdgeCases) {
     Key prev_key;
   };
   const Case cases[] = {
-      {0, true, 10, false, 0},      {9, true, 10, false, 0},
-      {10, true, 10, true, 10},     {11, true, 20, true, 10},
-      {19, true, 20, true, 10},     {20, true, 20, true, 20},
-      {29, true, 30, true, 20},     {30, true, 30, true, 30},
-      {31, false, 0, true, 30},     {UINT64_MAX, false, 0, true, 30},
+      {0, true, 10, false, 0},  {9, true, 10, false, 0},
+      {10, true, 10, true, 10}, {11, true, 20, true, 10},
+      {19, true, 20, true, 10}, {20, true, 20, true, 20},
+      {29, true, 30, true, 20}, {30, true, 30, true, 30},
+      {31, false, 0, true, 30}, {UINT64_MAX, false, 0, true, 30},
   };
   for (const Case& c : cases) {
     it.Seek(c.target);
@@ -199,8 +199,8 @@ TEST(SkipListPayloadTest, InsertWithPayloadStoresTheBytes) {
 TEST_F(SkipListTest, RandomizedAgainstStdSet) {
   const uint32_t seed = testing::TestSeed(20240601);
   SCOPED_TRACE(::testing::Message()
-               << "seed=" << seed << " (reproduce with FERRISDB_TEST_SEED="
-               << seed << ")");
+               << "seed=" << seed
+               << " (reproduce with FERRISDB_TEST_SEED=" << seed << ")");
   std::mt19937_64 rnd(seed);
   std::set<Key> model;
   constexpr Key kRange = 5000;

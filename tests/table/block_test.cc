@@ -1,5 +1,7 @@
 // BlockBuilder, Block and BlockIter: round trips against a sorted model in
 // both directions, every restart interval, and malformed contents.
+#include "table/block.h"
+
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -9,7 +11,6 @@
 
 #include "gtest/gtest.h"
 #include "memtable/internal_key.h"
-#include "table/block.h"
 #include "table/block_builder.h"
 #include "table/index_key.h"
 #include "table/table_test_util.h"
@@ -53,9 +54,11 @@ Model RandomModel(std::mt19937& rng, int n) {
   while (static_cast<int>(model.size()) < n) {
     std::string user_key;
     const int l = len(rng);
-    for (int i = 0; i < l; ++i) user_key.push_back(static_cast<char>('a' + byte(rng)));
+    for (int i = 0; i < l; ++i)
+      user_key.push_back(static_cast<char>('a' + byte(rng)));
     const SequenceNumber seq = rng() % 100;
-    const ValueType t = rng() % 4 == 0 ? ValueType::kDeletion : ValueType::kValue;
+    const ValueType t =
+        rng() % 4 == 0 ? ValueType::kDeletion : ValueType::kValue;
     model[IKey(user_key, seq, t)] = std::string(rng() % 20, 'v') + user_key;
   }
   return model;
@@ -65,7 +68,8 @@ Model RandomModel(std::mt19937& rng, int n) {
 std::string RandomTarget(std::mt19937& rng) {
   std::string user_key;
   const int l = static_cast<int>(rng() % 13);
-  for (int i = 0; i < l; ++i) user_key.push_back(static_cast<char>('a' + rng() % 4));
+  for (int i = 0; i < l; ++i)
+    user_key.push_back(static_cast<char>('a' + rng() % 4));
   return IKey(user_key, rng() % 101, ValueType::kValue);
 }
 
@@ -263,7 +267,7 @@ TEST(BlockTest, MalformedEntriesAreDataLossNotCrashes) {
   for (size_t i = 0; i < good.size(); ++i) {
     for (int mode = 0; mode < 3; ++mode) {
       std::string bad = good;
-      bad[i] = mode == 0 ? static_cast<char>(bad[i] ^ 0xff)
+      bad[i] = mode == 0   ? static_cast<char>(bad[i] ^ 0xff)
                : mode == 1 ? '\0'
                            : '\x80';
       absl::StatusOr<Block> block = Block::Create(Own(bad));
@@ -325,17 +329,18 @@ TEST(IndexKeyTest, SeparatorShortensWhenPossible) {
 
 TEST(IndexKeyTest, SeparatorOrderOnEdgeCases) {
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {IKey("a", 5), IKey("a", 4)},            // same user key
-      {IKey("a", 5), IKey("ab", 9)},           // prefix
-      {IKey("", 5), IKey("a", 9)},             // empty user key
+      {IKey("a", 5), IKey("a", 4)},   // same user key
+      {IKey("a", 5), IKey("ab", 9)},  // prefix
+      {IKey("", 5), IKey("a", 9)},    // empty user key
       {IKey("", 5), IKey("", 4)},
       {IKey("ab", 1), IKey("b", 1)},
-      {IKey("a\xff\xff", 1), IKey("b", 1)},    // 0xff cannot be incremented
+      {IKey("a\xff\xff", 1), IKey("b", 1)},  // 0xff cannot be incremented
       {IKey("\xff\xff", 1), IKey("\xff\xff\xff", 1)},
       {IKey("abc1", 1), IKey("abc9", 1)},
       {IKey("abc1xyz", 1), IKey("abc9", 1)},
       {IKey("abc1xyz", 1), IKey("abc2", 1)},
-      {IKey(std::string("\x00\x00", 2), 1), IKey(std::string("\x00\x01", 2), 1)},
+      {IKey(std::string("\x00\x00", 2), 1),
+       IKey(std::string("\x00\x01", 2), 1)},
       {IKey(std::string("\x00\x00x", 3), 1), IKey(std::string("\x02", 1), 1)},
   };
   for (const auto& [a, b] : cases) CheckSeparator(a, b);

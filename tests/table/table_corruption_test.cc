@@ -36,7 +36,8 @@ Model SmallModel() {
   Model m;
   for (int i = 0; i < 60; ++i) {
     const std::string uk = "key" + std::to_string(i * 3);
-    m[IKey(uk, 100 + i)] = "value-" + std::to_string(i) + std::string(i % 7, 'x');
+    m[IKey(uk, 100 + i)] =
+        "value-" + std::to_string(i) + std::string(i % 7, 'x');
     if (i % 5 == 0) m[IKey(uk, 50, ValueType::kDeletion)] = "";
     if (i % 4 == 0) m[IKey(uk, 40)] = "old-" + uk;
   }
@@ -86,7 +87,8 @@ int CheckDamagedTable(const std::string& contents, const Model& model,
   it = (*table)->NewIterator(true);
   auto r = model.rbegin();
   for (it->SeekToLast(); it->Valid(); it->Prev(), ++r) {
-    if (r == model.rend() || it->key() != r->first || it->value() != r->second) {
+    if (r == model.rend() || it->key() != r->first ||
+        it->value() != r->second) {
       ADD_FAILURE() << "wrong entry in backward scan";
       return errors;
     }
@@ -149,9 +151,9 @@ void RunEveryByte(CompressionType compression) {
     ASSERT_TRUE((*t)->has_filter());
     ASSERT_GE((*t)->properties().num_data_blocks, 4u);
     if (compression == CompressionType::kZstd) {
-      ASSERT_LT((*t)->properties().data_size,
-                (*t)->properties().raw_key_size +
-                    (*t)->properties().raw_value_size);
+      ASSERT_LT(
+          (*t)->properties().data_size,
+          (*t)->properties().raw_key_size + (*t)->properties().raw_value_size);
     }
   }
   ASSERT_LT(good.size(), 8000u) << "keep the exhaustive loops fast";
@@ -200,8 +202,7 @@ void ReadEverythingNoCrash(const std::string& contents, const Model& model,
        it->Next()) {
     ++steps;
   }
-  for (it->SeekToLast(); it->Valid() && steps < 20 * model.size();
-       it->Prev()) {
+  for (it->SeekToLast(); it->Valid() && steps < 20 * model.size(); it->Prev()) {
     ++steps;
   }
   EXPECT_LT(steps, 20 * model.size()) << "iteration does not terminate";
@@ -263,8 +264,8 @@ TEST(TableCorruptionTest, DamagedBlocksWithValidChecksumsNeverCrash) {
       ASSERT_TRUE(DecodeBlockHandle(index.value(), &h));
       blocks.push_back(h);
     }
-    const uint64_t index_end = (*table)->properties().data_size +
-                               (*table)->properties().filter_size;
+    const uint64_t index_end =
+        (*table)->properties().data_size + (*table)->properties().filter_size;
     blocks.push_back(BlockHandle{
         index_end, (*table)->properties().index_size - kBlockTrailerSize});
     for (const BlockHandle& h : blocks) {
@@ -306,9 +307,9 @@ TEST(TableCorruptionTest, HostileFootersWithValidChecksumNeverCrash) {
                       static_cast<uint32_t>(v));
       }
     }
-    EncodeFixed32(&bad[footer + kFooterChecksumOffset],
-                  Checksum32(std::string_view(&bad[footer],
-                                              kFooterChecksumOffset)));
+    EncodeFixed32(
+        &bad[footer + kFooterChecksumOffset],
+        Checksum32(std::string_view(&bad[footer], kFooterChecksumOffset)));
     absl::StatusOr<std::unique_ptr<TableReader>> t = OpenTable(bad, kFileName);
     if (!t.ok()) {
       ASSERT_TRUE(t.status().code() == absl::StatusCode::kDataLoss ||

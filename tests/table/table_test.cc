@@ -49,7 +49,8 @@ TableBuildOptions SmallBlocks(int restart_interval = 16,
 }
 
 std::unique_ptr<TableReader> MustOpen(std::string contents) {
-  absl::StatusOr<std::unique_ptr<TableReader>> t = OpenTable(std::move(contents));
+  absl::StatusOr<std::unique_ptr<TableReader>> t =
+      OpenTable(std::move(contents));
   EXPECT_TRUE(t.ok()) << t.status();
   return t.ok() ? std::move(*t) : nullptr;
 }
@@ -106,7 +107,8 @@ void ExpectGet(const TableReader& table, const Model& model,
 }
 
 TEST(TableTest, EmptyTable) {
-  FERRISDB_ASSERT_OK_AND_ASSIGN(std::string file, BuildTable(SmallBlocks(), {}));
+  FERRISDB_ASSERT_OK_AND_ASSIGN(std::string file,
+                                BuildTable(SmallBlocks(), {}));
   std::unique_ptr<TableReader> table = MustOpen(file);
   ASSERT_NE(table, nullptr);
   ExpectScanEquals(*table, {});
@@ -140,7 +142,8 @@ TEST(TableTest, RejectsOutOfOrderAndMalformedKeys) {
               StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(b.Add(IKey("b", 5), "v"),
               StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_THAT(b.Add("short", "v"), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(b.Add("short", "v"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
   FERRISDB_ASSERT_OK(b.Add(IKey("b", 4), "v"));
   EXPECT_EQ(b.NumEntries(), 2u);
   b.Abandon();
@@ -212,7 +215,8 @@ Model RandomVersionedModel(std::mt19937& rng, int user_keys, int max_versions) {
     const int versions = 1 + static_cast<int>(rng() % max_versions);
     for (int v = 0; v < versions; ++v) {
       const SequenceNumber seq = 1 + rng() % 1000;
-      const ValueType t = rng() % 3 == 0 ? ValueType::kDeletion : ValueType::kValue;
+      const ValueType t =
+          rng() % 3 == 0 ? ValueType::kDeletion : ValueType::kValue;
       model[IKey(uk, seq, t)] =
           t == ValueType::kValue ? uk + "@" + std::to_string(seq) : "";
     }
@@ -274,8 +278,8 @@ void RandomWalk(const TableReader& table, const Model& model, std::mt19937& rng,
 
 TEST(TableTest, RandomTablesMatchModel) {
   const uint32_t seed = TestSeed(4242);
-  SCOPED_TRACE(::testing::Message() << "seed " << seed
-                                    << " (set FERRISDB_TEST_SEED to repeat)");
+  SCOPED_TRACE(::testing::Message()
+               << "seed " << seed << " (set FERRISDB_TEST_SEED to repeat)");
   std::mt19937 rng(seed);
   for (int interval = 1; interval <= 32; ++interval) {
     SCOPED_TRACE(::testing::Message() << "restart interval " << interval);
@@ -315,7 +319,8 @@ TEST(TableTest, LookupsAtAShortenedSeparator) {
   model[IKey("abc3", 3)] = "second-old";
   TableBuildOptions o = SmallBlocks();
   o.block_size = 1;
-  FERRISDB_ASSERT_OK_AND_ASSIGN(std::string file, BuildTable(o, ToEntries(model)));
+  FERRISDB_ASSERT_OK_AND_ASSIGN(std::string file,
+                                BuildTable(o, ToEntries(model)));
   const std::string sep = IKey("abc2", kMaxSequenceNumber, kValueTypeForSeek);
   ASSERT_NE(file.find(sep), std::string::npos) << "separator not shortened";
   std::unique_ptr<TableReader> table = MustOpen(file);
@@ -369,7 +374,8 @@ TEST(TableTest, GetWithVersionsAndDeletions) {
 
 TEST(TableTest, BloomFilterSkipsDataBlockReads) {
   Model model;
-  for (int i = 0; i < 1000; ++i) model[IKey("key" + std::to_string(i), 1)] = "v";
+  for (int i = 0; i < 1000; ++i)
+    model[IKey("key" + std::to_string(i), 1)] = "v";
   FERRISDB_ASSERT_OK_AND_ASSIGN(std::string file,
                                 BuildTable(SmallBlocks(), ToEntries(model)));
   auto source = std::make_unique<testing::StringSource>(file);
@@ -456,14 +462,15 @@ TEST(TableTest, MillionKeys) {
   for (int i = 0; i < 20000; ++i) {
     const int k = static_cast<int>(rng() % (kN * 7));
     std::snprintf(buf, sizeof(buf), "%010d", k);
-    FERRISDB_ASSERT_OK(table->Get(LookupKey(buf, kMaxSequenceNumber), true, &r));
+    FERRISDB_ASSERT_OK(
+        table->Get(LookupKey(buf, kMaxSequenceNumber), true, &r));
     ASSERT_EQ(r.state == GetResult::State::kFound, k % 7 == 0) << buf;
   }
 }
 
 TEST(TableTest, FooterChecks) {
-  FERRISDB_ASSERT_OK_AND_ASSIGN(std::string file,
-                                BuildTable(SmallBlocks(), {{IKey("a", 1), "b"}}));
+  FERRISDB_ASSERT_OK_AND_ASSIGN(
+      std::string file, BuildTable(SmallBlocks(), {{IKey("a", 1), "b"}}));
   EXPECT_THAT(OpenTable(file.substr(0, 10), "000009.sst").status(),
               StatusIsWithMessage(absl::StatusCode::kDataLoss, "000009.sst"));
   std::string bad_magic = file;
@@ -476,8 +483,9 @@ TEST(TableTest, FooterChecks) {
   EncodeFixed32(&newer[footer + kFooterVersionOffset], kTableFormatVersion + 1);
   EXPECT_THAT(OpenTable(newer).status(),
               StatusIs(absl::StatusCode::kDataLoss));  // checksum now wrong
-  EncodeFixed32(&newer[footer + kFooterChecksumOffset],
-                Checksum32(std::string_view(&newer[footer], kFooterChecksumOffset)));
+  EncodeFixed32(
+      &newer[footer + kFooterChecksumOffset],
+      Checksum32(std::string_view(&newer[footer], kFooterChecksumOffset)));
   EXPECT_THAT(OpenTable(newer).status(),
               StatusIs(absl::StatusCode::kFailedPrecondition));
 }
@@ -556,9 +564,9 @@ TEST(TableTest, ReadErrorsSurfaceThroughStatus) {
   FERRISDB_ASSERT_OK_AND_ASSIGN(std::string file,
                                 BuildTable(SmallBlocks(), ToEntries(model)));
   for (int ok_reads = 0; ok_reads < 8; ++ok_reads) {
-    absl::StatusOr<std::unique_ptr<TableReader>> t = TableReader::Open(
-        {}, std::make_unique<FailingSource>(file, ok_reads), file.size(),
-        "r.sst");
+    absl::StatusOr<std::unique_ptr<TableReader>> t =
+        TableReader::Open({}, std::make_unique<FailingSource>(file, ok_reads),
+                          file.size(), "r.sst");
     if (!t.ok()) {
       EXPECT_THAT(t.status(), StatusIs(absl::StatusCode::kInternal));
       continue;
@@ -626,9 +634,9 @@ Model CachedIndexModel() {
 
 // Opens file (which must outlive the table) with index and filter blocks in
 // cache.
-std::unique_ptr<TableReader> OpenCached(const std::string* file, Cache* cache,
-                                       bool cache_index_and_filter = true,
-                                       BorrowedStringSource** source = nullptr) {
+std::unique_ptr<TableReader> OpenCached(
+    const std::string* file, Cache* cache, bool cache_index_and_filter = true,
+    BorrowedStringSource** source = nullptr) {
   TableReadOptions o;
   o.block_cache = cache;
   o.cache_index_and_filter_blocks = cache_index_and_filter;
@@ -796,8 +804,9 @@ TEST(TableTest, CachedIndexDamagedAfterOpenIsDataLoss) {
   // A miss re-reads the index, and its checksum no longer matches.
   cache->SetCapacity(0);
   cache->SetCapacity(1 << 20);
-  const std::string want = "sstable idx.sst: block checksum mismatch at offset " +
-                           std::to_string(index_offset);
+  const std::string want =
+      "sstable idx.sst: block checksum mismatch at offset " +
+      std::to_string(index_offset);
   EXPECT_THAT(table->Get(LookupKey("key8", 20), true, &r),
               StatusIsWithMessage(absl::StatusCode::kDataLoss, want));
   std::unique_ptr<InternalIterator> it = table->NewIterator(true);

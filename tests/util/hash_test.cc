@@ -27,10 +27,11 @@ TEST(HashTest, Checksum32IsLow32BitsOfHash64) {
 
 TEST(HashTest, Checksum32OfTwoPartsEqualsChecksumOfConcatenation) {
   // Sizes around XXH3's internal thresholds (16, 128, 240 bytes, stripes).
-  const size_t sizes[] = {0, 1, 3, 8, 16, 17, 100, 128, 129, 240, 241, 1000,
-                          4096};
+  const size_t sizes[] = {0,   1,   3,   8,   16,   17,  100,
+                          128, 129, 240, 241, 1000, 4096};
   std::string data;
-  for (int i = 0; i < 10000; ++i) data.push_back(static_cast<char>(i * 131 + 7));
+  for (int i = 0; i < 10000; ++i)
+    data.push_back(static_cast<char>(i * 131 + 7));
   for (size_t a_len : sizes) {
     for (size_t b_len : sizes) {
       const std::string_view a(data.data(), a_len);

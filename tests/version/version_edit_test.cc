@@ -55,7 +55,8 @@ TEST(VersionEditTest, RoundTripsEveryField) {
   EXPECT_EQ(*decoded.last_sequence(), 1000u);
   ASSERT_EQ(decoded.new_files().size(), 2u);
   EXPECT_EQ(decoded.new_files()[1].first, 6);
-  EXPECT_EQ(decoded.new_files()[1].second.smallest, edit.new_files()[1].second.smallest);
+  EXPECT_EQ(decoded.new_files()[1].second.smallest,
+            edit.new_files()[1].second.smallest);
   EXPECT_EQ(decoded.deleted_files().size(), 2u);
 }
 

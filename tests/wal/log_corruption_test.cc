@@ -65,8 +65,8 @@ std::vector<std::string> Prefix(const std::vector<std::string>& v, size_t n) {
 std::vector<std::string> RecordsEndingNearBlockEnd(size_t tail) {
   std::vector<std::string> r = {PatternRecord(0, 10), PatternRecord(1, 300)};
   const size_t used = kFileHeaderRecordSize + 2 * kFragmentHeaderSize + 310;
-  r.push_back(PatternRecord(2, kLogBlockSize - used - kFragmentHeaderSize -
-                                   tail));
+  r.push_back(
+      PatternRecord(2, kLogBlockSize - used - kFragmentHeaderSize - tail));
   return r;
 }
 
@@ -116,8 +116,7 @@ TEST(LogCorruptionTest, TruncationOfARecordSpanningManyBlocks) {
   // Every byte near a block boundary or the ends, every 97th elsewhere.
   for (size_t size = l.record_end[0]; size <= l.contents.size(); ++size) {
     const size_t in_block = size % kLogBlockSize;
-    const bool near_boundary =
-        in_block < 12 || in_block > kLogBlockSize - 12;
+    const bool near_boundary = in_block < 12 || in_block > kLogBlockSize - 12;
     if (near_boundary || size % 97 == 0 || size + 12 > l.contents.size()) {
       ExpectTornTail(l, size);
     }
@@ -170,8 +169,7 @@ TEST(LogCorruptionTest, GarbageTailIsATornTail) {
 void ExpectMidFileDamage(const Layout& l, size_t fragment_index,
                          uint64_t offset) {
   const FragmentInfo& f = l.fragments[fragment_index];
-  SCOPED_TRACE(absl::StrCat("byte ", offset, " of the fragment at ",
-                            f.offset));
+  SCOPED_TRACE(absl::StrCat("byte ", offset, " of the fragment at ", f.offset));
   std::string contents = l.contents;
   contents[offset] = static_cast<char>(contents[offset] ^ 0xff);
   ReadOutcome out = ReadLog(contents);
@@ -186,15 +184,15 @@ void ExpectMidFileDamage(const Layout& l, size_t fragment_index,
 }
 
 TEST(LogCorruptionTest, DamageInEachFragmentOfAnEarlyRecordIsDataLoss) {
-  const Layout l = MakeLayout({PatternRecord(0, 10),
-                               PatternRecord(1, 3 * kLogBlockSize),
-                               PatternRecord(2, 10), PatternRecord(3, 20)});
+  const Layout l =
+      MakeLayout({PatternRecord(0, 10), PatternRecord(1, 3 * kLogBlockSize),
+                  PatternRecord(2, 10), PatternRecord(3, 20)});
   for (size_t i = 0; i + 2 < l.fragments.size(); ++i) {
     const FragmentInfo& f = l.fragments[i];
     // Checksum, length, type, and the first, middle and last payload byte.
-    for (uint64_t offset : {f.offset, f.offset + 4, f.offset + 5,
-                            f.offset + 6, f.offset + 7, f.offset + 7 + f.length / 2,
-                            f.end() - 1}) {
+    for (uint64_t offset :
+         {f.offset, f.offset + 4, f.offset + 5, f.offset + 6, f.offset + 7,
+          f.offset + 7 + f.length / 2, f.end() - 1}) {
       if (offset >= f.end()) continue;  // empty payload
       ExpectMidFileDamage(l, i, offset);
     }
@@ -222,10 +220,10 @@ TEST(LogCorruptionTest, CutRecordFollowedByValidDataIsDataLoss) {
   const Layout more = MakeLayout({"b"});
   contents += more.contents.substr(kFileHeaderRecordSize);
   ReadOutcome out = ReadLog(contents);
-  EXPECT_THAT(out.status,
-              StatusIsWithMessage(
-                  absl::StatusCode::kDataLoss,
-                  absl::StrCat("at offset ", l.record_end[0], " ")));
+  EXPECT_THAT(
+      out.status,
+      StatusIsWithMessage(absl::StatusCode::kDataLoss,
+                          absl::StrCat("at offset ", l.record_end[0], " ")));
   EXPECT_EQ(out.records, Prefix(l.records, 1));
 }
 
@@ -241,8 +239,8 @@ void ExhaustiveByteFlip(const Layout& l) {
            l.fragments[fragment].end() <= offset) {
       ++fragment;
     }
-    const bool in_fragment = fragment < l.fragments.size() &&
-                             l.fragments[fragment].offset <= offset;
+    const bool in_fragment =
+        fragment < l.fragments.size() && l.fragments[fragment].offset <= offset;
     contents[offset] = static_cast<char>(contents[offset] ^ 0xff);
     ReadOutcome out = ReadLog(contents);
     contents[offset] = static_cast<char>(contents[offset] ^ 0xff);
@@ -261,9 +259,9 @@ void ExhaustiveByteFlip(const Layout& l) {
       FERRISDB_ASSERT_OK(out.status);
       ASSERT_TRUE(out.tail_was_torn);
     } else {
-      ASSERT_THAT(out.status,
-                  StatusIsWithMessage(absl::StatusCode::kDataLoss,
-                                      absl::StrCat("at offset ", f.offset, " ")));
+      ASSERT_THAT(out.status, StatusIsWithMessage(
+                                  absl::StatusCode::kDataLoss,
+                                  absl::StrCat("at offset ", f.offset, " ")));
     }
   }
 }

@@ -48,7 +48,8 @@ TEST(LogEnvTest, RoundTripThroughThePosixEnv) {
     ASSERT_TRUE(ok);
     EXPECT_EQ(record, expected);
   }
-  FERRISDB_ASSERT_OK_AND_ASSIGN(bool more, reader.ReadRecord(&record, &scratch));
+  FERRISDB_ASSERT_OK_AND_ASSIGN(bool more,
+                                reader.ReadRecord(&record, &scratch));
   EXPECT_FALSE(more);
   EXPECT_FALSE(reader.tail_was_torn());
 }
@@ -78,7 +79,8 @@ TEST(LogEnvTest, TruncatedFileEndsInATornTail) {
   FERRISDB_ASSERT_OK_AND_ASSIGN(bool ok, reader.ReadRecord(&record, &scratch));
   ASSERT_TRUE(ok);
   EXPECT_EQ(record, "first");
-  FERRISDB_ASSERT_OK_AND_ASSIGN(bool more, reader.ReadRecord(&record, &scratch));
+  FERRISDB_ASSERT_OK_AND_ASSIGN(bool more,
+                                reader.ReadRecord(&record, &scratch));
   EXPECT_FALSE(more);
   EXPECT_TRUE(reader.tail_was_torn());
   EXPECT_EQ(reader.end_of_valid_data(), first_end);

@@ -36,8 +36,8 @@ constexpr auto kHeader = static_cast<uint8_t>(FragmentType::kFileHeader);
 constexpr auto kWal = static_cast<uint8_t>(LogFileKind::kWal);
 
 std::string ValidFileHeader() {
-  return MakeFragment(kHeader, MakeFileHeaderPayload(kLogFileMagic, 1, kWal,
-                                                     kTestFileNumber));
+  return MakeFragment(
+      kHeader, MakeFileHeaderPayload(kLogFileMagic, 1, kWal, kTestFileNumber));
 }
 
 // Writes records, reads them back, and checks they match exactly, with the
@@ -113,10 +113,10 @@ TEST(LogReaderTest, RoundTripAroundEveryBlockTrailerSize) {
   // exactly fills block 1.
   for (size_t left = 0; left <= 9; ++left) {
     SCOPED_TRACE("bytes left in block: " + std::to_string(left));
-    const size_t filler = kLogBlockSize - kFileHeaderRecordSize -
-                          kFragmentHeaderSize - left;
-    ExpectRoundTrip({PatternRecord(0, filler), PatternRecord(1, 1),
-                     PatternRecord(2, 20)});
+    const size_t filler =
+        kLogBlockSize - kFileHeaderRecordSize - kFragmentHeaderSize - left;
+    ExpectRoundTrip(
+        {PatternRecord(0, filler), PatternRecord(1, 1), PatternRecord(2, 20)});
     ExpectRoundTrip({PatternRecord(0, filler), PatternRecord(1, 0)});
     ExpectRoundTrip({PatternRecord(0, filler), PatternRecord(1, filler),
                      PatternRecord(2, kMaxFragmentPayload)});
@@ -127,8 +127,7 @@ TEST(LogReaderTest, RoundTripRecordExactlyFillingABlock) {
   const size_t fill_block0 =
       kLogBlockSize - kFileHeaderRecordSize - kFragmentHeaderSize;
   ExpectRoundTrip({PatternRecord(0, fill_block0),
-                   PatternRecord(1, kMaxFragmentPayload),
-                   PatternRecord(2, 5)});
+                   PatternRecord(1, kMaxFragmentPayload), PatternRecord(2, 5)});
 }
 
 TEST(LogReaderTest, RoundTripRecordsSpanningManyBlocks) {
@@ -226,12 +225,11 @@ TEST(LogReaderTest, ChecksFileNumber) {
 }
 
 TEST(LogReaderTest, ChecksFileKind) {
-  EXPECT_THAT(ReadLog(WriteLog({"a"}, kTestFileNumber,
-                               LogFileKind::kManifest))
-                  .status,
-              StatusIsWithMessage(absl::StatusCode::kDataLoss,
-                                  "log 000012.log: file header says this is "
-                                  "a MANIFEST log (kind 2), expected a WAL"));
+  EXPECT_THAT(
+      ReadLog(WriteLog({"a"}, kTestFileNumber, LogFileKind::kManifest)).status,
+      StatusIsWithMessage(absl::StatusCode::kDataLoss,
+                          "log 000012.log: file header says this is "
+                          "a MANIFEST log (kind 2), expected a WAL"));
   std::string log = MakeFragment(
       kHeader, MakeFileHeaderPayload(kLogFileMagic, 1, 9, kTestFileNumber));
   EXPECT_THAT(ReadLog(log).status,
@@ -281,17 +279,17 @@ TEST(LogReaderTest, SecondFileHeaderIsDataLoss) {
   const std::string log = ValidFileHeader() + MakeFragment(kFull, "a") +
                           ValidFileHeader() + MakeFragment(kFull, "b");
   ReadOutcome out = ReadLog(log);
-  EXPECT_THAT(out.status,
-              StatusIsWithMessage(absl::StatusCode::kDataLoss,
-                                  "unexpected file header fragment at offset 36"));
+  EXPECT_THAT(out.status, StatusIsWithMessage(
+                              absl::StatusCode::kDataLoss,
+                              "unexpected file header fragment at offset 36"));
   EXPECT_EQ(out.records, std::vector<std::string>{"a"});
 }
 
 TEST(LogReaderTest, UnknownIgnorableFragmentsAreSkipped) {
-  const std::string log =
-      ValidFileHeader() + MakeFragment(kFull, "a") + MakeFragment(0x85, "x") +
-      MakeFragment(kFirst, "b1") + MakeFragment(0xff, "") +
-      MakeFragment(kLast, "b2") + MakeFragment(0x80, "tail");
+  const std::string log = ValidFileHeader() + MakeFragment(kFull, "a") +
+                          MakeFragment(0x85, "x") + MakeFragment(kFirst, "b1") +
+                          MakeFragment(0xff, "") + MakeFragment(kLast, "b2") +
+                          MakeFragment(0x80, "tail");
   ReadOutcome out = ReadLog(log);
   FERRISDB_ASSERT_OK(out.status);
   EXPECT_EQ(out.records, (std::vector<std::string>{"a", "b1b2"}));

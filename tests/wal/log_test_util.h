@@ -75,7 +75,8 @@ class StringWritableFile : public WritableFile {
 // into scratch.
 class StringSequentialFile : public SequentialFile {
  public:
-  explicit StringSequentialFile(std::string contents, size_t max_read = SIZE_MAX,
+  explicit StringSequentialFile(std::string contents,
+                                size_t max_read = SIZE_MAX,
                                 bool use_own_memory = false)
       : contents_(std::move(contents)),
         max_read_(max_read),
@@ -110,8 +111,8 @@ inline std::string WriteLog(const std::vector<std::string>& records,
                             uint64_t file_number = kTestFileNumber,
                             LogFileKind kind = LogFileKind::kWal) {
   std::string contents;
-  LogWriter writer(std::make_unique<StringWritableFile>(&contents),
-                   file_number, kind);
+  LogWriter writer(std::make_unique<StringWritableFile>(&contents), file_number,
+                   kind);
   absl::Status s = writer.WriteHeader();
   for (const std::string& r : records) {
     if (s.ok()) s = writer.AddRecord(r);

@@ -98,8 +98,8 @@ TEST(LogWriterTest, BlockTrailerLayout) {
     std::string contents;
     LogWriter writer(std::make_unique<StringWritableFile>(&contents),
                      kTestFileNumber, LogFileKind::kWal);
-    const size_t filler = kLogBlockSize - kFileHeaderRecordSize -
-                          kFragmentHeaderSize - left;
+    const size_t filler =
+        kLogBlockSize - kFileHeaderRecordSize - kFragmentHeaderSize - left;
     FERRISDB_ASSERT_OK(writer.AddRecord(PatternRecord(0, filler)));
     ASSERT_EQ(contents.size(), kLogBlockSize - left);
     FERRISDB_ASSERT_OK(writer.AddRecord(PatternRecord(1, 100)));
@@ -138,8 +138,8 @@ TEST(LogWriterTest, LargeRecordFillsEachBlock) {
   EXPECT_EQ(f[4].type, kLast);
   size_t total = 0;
   for (size_t i = 1; i < f.size(); ++i) {
-    EXPECT_EQ(f[i].offset, i == 1 ? kFileHeaderRecordSize
-                                  : (i - 1) * kLogBlockSize);
+    EXPECT_EQ(f[i].offset,
+              i == 1 ? kFileHeaderRecordSize : (i - 1) * kLogBlockSize);
     if (i < 4) {
       EXPECT_EQ(f[i].end() % kLogBlockSize, 0u);
     }
