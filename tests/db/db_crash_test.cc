@@ -375,12 +375,10 @@ TEST(CrashErrorTest, FlushErrorIsStickyAndNothingIsLost) {
       },
       absl::ResourceExhaustedError("injected ENOSPC"), /*persistent=*/true);
   int acknowledged = 0;
-  absl::Status first_error;
   for (int i = 0; i < 500; ++i) {
-    absl::Status s =
-        (*db)->Put({}, absl::StrFormat("k%04d", i), std::string(100, 'v'));
-    if (!s.ok()) {
-      first_error = s;
+    if (!(*db)
+             ->Put({}, absl::StrFormat("k%04d", i), std::string(100, 'v'))
+             .ok()) {
       break;
     }
     ++acknowledged;

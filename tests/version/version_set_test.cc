@@ -1,5 +1,6 @@
 #include "version/version_set.h"
 
+#include <cstdio>
 #include <fstream>
 #include <string>
 
@@ -8,6 +9,7 @@
 #include "testutil/fault_injection_env.h"
 #include "testutil/status_matchers.h"
 #include "testutil/test_dir.h"
+#include "util/hash.h"
 
 namespace ferrisdb {
 namespace {
@@ -103,6 +105,16 @@ TEST_F(VersionSetTest, CurrentFileRoundTripsAndRejectsDamage) {
   for (size_t len = 0; len < content.size(); ++len) {
     EXPECT_FALSE(DecodeCurrentFile(content.substr(0, len)).ok()) << len;
   }
+}
+
+TEST_F(VersionSetTest, CurrentFromANewerFormatIsFailedPrecondition) {
+  const std::string body =
+      "MANIFEST-000007 v" + std::to_string(kManifestFormatVersion + 1);
+  char checksum[16];
+  std::snprintf(checksum, sizeof(checksum), "%08x", Checksum32(body));
+  EXPECT_THAT(DecodeCurrentFile(body + " " + checksum + "\n"),
+              StatusIsWithMessage(absl::StatusCode::kFailedPrecondition,
+                                  "newer FerrisDB"));
 }
 
 TEST_F(VersionSetTest, DamagedCurrentIsDataLossNamingIt) {
