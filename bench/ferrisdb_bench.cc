@@ -3,7 +3,9 @@
 // benchmark, then the database size, the write amplification and the peak
 // memory. See docs/performance.md for how to run it and for measured figures.
 //
-// Uses only the public API, so that its figures are what an application sees.
+// Uses only the public API to drive the database, so that its figures are
+// what an application sees; the latency histogram is the library's
+// (src/util/histogram.h).
 #include <unistd.h>
 
 #include <algorithm>
@@ -34,7 +36,7 @@
 #include "ferrisdb/iterator.h"
 #include "ferrisdb/options.h"
 #include "ferrisdb/version.h"
-#include "histogram.h"
+#include "util/histogram.h"
 
 ABSL_FLAG(std::string, benchmarks,
           "fillseq,fillrandom,overwrite,readrandom,readmissing,readseq,"

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -89,6 +90,25 @@ class DB {
   // held them are then deleted). An error is sticky: a flush that fails makes
   // the DB refuse writes with that error until it is reopened.
   virtual absl::Status Flush() = 0;
+
+  // Compacts the user keys in [begin, end] (std::nullopt: unbounded on that
+  // side): flushes the memtable, then merges the range down level by level
+  // to the deepest level holding any of it, dropping overwritten versions
+  // and deletions no snapshot needs. Waits until done. Use it after a bulk
+  // delete to reclaim space, or to shape the tree before a read-only phase.
+  virtual absl::Status CompactRange(std::optional<std::string_view> begin,
+                                    std::optional<std::string_view> end) = 0;
+
+  // The value of a property of the DB, or InvalidArgument for an unknown
+  // name. Properties:
+  //   "ferrisdb.num-files-at-level<N>"  number of tables at level N (0..6)
+  //   "ferrisdb.stats"                  per-level files, sizes, scores and
+  //                                     compaction I/O; write amplification
+  //                                     and write-stall time (text)
+  //   "ferrisdb.sstables"               every table per level with its
+  //                                     number, size and key range (text)
+  //   "ferrisdb.approximate-memory-usage"  bytes held by the memtables
+  virtual absl::StatusOr<std::string> GetProperty(std::string_view name) = 0;
 
   // Counters of the block cache this DB reads through (shared with other
   // DBs if Options::block_cache was shared).

@@ -8,6 +8,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <string>
 
 namespace ferrisdb {
 
@@ -81,6 +83,42 @@ struct Options {
   // Tables kept open (file descriptor, index and filter) at once.
   int max_open_files = 1000;
 
+  // ---- Leveled compaction ----
+  //
+  // Level 0 holds flushed memtables (files may overlap). Levels 1..6 each
+  // hold non-overlapping files; level L aims at max_bytes_for_level_base *
+  // max_bytes_for_level_multiplier^(L-1) bytes. A background thread compacts
+  // the level that most exceeds its aim into the next one.
+
+  // Number of level-0 files that starts a compaction into level 1.
+  int level0_file_num_compaction_trigger = 4;
+  // Number of level-0 files from which each write is delayed, more the
+  // closer level 0 gets to level0_stop_writes_trigger.
+  int level0_slowdown_writes_trigger = 20;
+  // Number of level-0 files at which writes wait for compaction.
+  int level0_stop_writes_trigger = 36;
+
+  // Target size of level 1 in bytes, and the growth factor of each level.
+  uint64_t max_bytes_for_level_base = uint64_t{256} << 20;
+  double max_bytes_for_level_multiplier = 10;
+
+  // Size at which a compaction starts a new output table. A table is also
+  // ended early when it would overlap more than 10 tables' worth of bytes in
+  // the level below its own (so its own later compaction stays small).
+  uint64_t target_file_size = uint64_t{64} << 20;
+
+  // Estimated bytes compaction must rewrite to bring every level back to its
+  // target: writes are delayed above the soft limit and wait above the hard
+  // one (0 disables the limit).
+  uint64_t soft_pending_compaction_bytes_limit = uint64_t{64} << 30;
+  uint64_t hard_pending_compaction_bytes_limit = uint64_t{256} << 30;
+
+  // Compaction keeps every version of the data needed to read the database
+  // as of any sequence number >= history_horizon; older versions that no
+  // snapshot needs are discarded. The default keeps no history beyond the
+  // snapshots (a read "as of now" is all that is preserved).
+  uint64_t history_horizon = UINT64_MAX;
+
   // Check more invariants while reading files (for example that sequence
   // numbers in the write-ahead log are contiguous across files) and turn
   // anything unexpected into an error instead of skipping it.
@@ -100,6 +138,21 @@ struct ReadOptions {
   // Put blocks read by this operation into the block cache. Turn off for
   // bulk scans that should not evict the working set.
   bool fill_cache = true;
+
+  // Iterators only (Get ignores them): the range of user keys an iterator
+  // shows, [iterate_lower_bound, iterate_upper_bound) in bytewise order.
+  // The lower bound is inclusive, the upper bound exclusive; std::nullopt
+  // means unbounded on that side. Every operation honours them: SeekToFirst
+  // goes to the first key >= the lower bound, SeekToLast to the last key
+  // below the upper bound, Seek to a target below the lower bound goes to the
+  // lower bound, SeekForPrev to a target at or above the upper bound goes to
+  // the last key below it, and Next/Prev become invalid (with an OK status)
+  // when they reach a bound. A forward scan stops at the first key >= the
+  // upper bound instead of reading on, so bounding a scan saves I/O.
+  // The iterator keeps its own copies. An empty range (lower >= upper) shows
+  // no key.
+  std::optional<std::string> iterate_lower_bound;
+  std::optional<std::string> iterate_upper_bound;
 };
 
 // Options for one write (Put, Delete, Write).

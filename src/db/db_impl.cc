@@ -5,56 +5,13 @@
 
 #include "absl/strings/str_format.h"
 #include "db/db_iter.h"
+#include "db/level_iterator.h"
 #include "db/merging_iterator.h"
 #include "db/write_batch_internal.h"
 #include "util/status_macros.h"
 
 namespace ferrisdb {
 namespace {
-
-// An iterator that keeps the table reader it reads from alive (the table
-// cache may drop its own reference meanwhile).
-class PinnedTableIterator final : public InternalIterator {
- public:
-  PinnedTableIterator(std::shared_ptr<const TableReader> reader,
-                      bool verify_checksums)
-      : reader_(std::move(reader)),
-        iter_(reader_->NewIterator(verify_checksums)) {}
-
-  bool Valid() const override { return iter_->Valid(); }
-  void SeekToFirst() override { iter_->SeekToFirst(); }
-  void SeekToLast() override { iter_->SeekToLast(); }
-  void Seek(std::string_view t) override { iter_->Seek(t); }
-  void SeekForPrev(std::string_view t) override { iter_->SeekForPrev(t); }
-  void Next() override { iter_->Next(); }
-  void Prev() override { iter_->Prev(); }
-  std::string_view key() const override { return iter_->key(); }
-  std::string_view value() const override { return iter_->value(); }
-  absl::Status status() const override { return iter_->status(); }
-
- private:
-  const std::shared_ptr<const TableReader> reader_;  // outlives iter_
-  const std::unique_ptr<InternalIterator> iter_;
-};
-
-// An empty iterator reporting an error (a table that could not be opened).
-class ErrorIterator final : public InternalIterator {
- public:
-  explicit ErrorIterator(absl::Status status) : status_(std::move(status)) {}
-  bool Valid() const override { return false; }
-  void SeekToFirst() override {}
-  void SeekToLast() override {}
-  void Seek(std::string_view) override {}
-  void SeekForPrev(std::string_view) override {}
-  void Next() override {}
-  void Prev() override {}
-  std::string_view key() const override { return {}; }
-  std::string_view value() const override { return {}; }
-  absl::Status status() const override { return status_; }
-
- private:
-  const absl::Status status_;
-};
 
 std::shared_ptr<Cache> BlockCacheFor(const Options& options) {
   return options.block_cache != nullptr
@@ -83,6 +40,26 @@ absl::StatusOr<std::unique_ptr<DB>> DB::Open(const Options& options,
         "must be positive and bloom_bits_per_key not negative",
         path));
   }
+  if (options.level0_file_num_compaction_trigger < 1 ||
+      options.level0_slowdown_writes_trigger <
+          options.level0_file_num_compaction_trigger ||
+      options.level0_stop_writes_trigger <
+          options.level0_slowdown_writes_trigger) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "DB::Open %s: level-0 triggers must satisfy 1 <= compaction (%d) <= "
+        "slowdown (%d) <= stop (%d)",
+        path, options.level0_file_num_compaction_trigger,
+        options.level0_slowdown_writes_trigger,
+        options.level0_stop_writes_trigger));
+  }
+  if (options.max_bytes_for_level_base < 1 ||
+      !(options.max_bytes_for_level_multiplier >= 1) ||
+      options.target_file_size < 1) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "DB::Open %s: max_bytes_for_level_base and target_file_size must be "
+        "positive and max_bytes_for_level_multiplier at least 1",
+        path));
+  }
   Options resolved = options;
   if (resolved.env == nullptr) resolved.env = Env::Default();
   auto impl = std::make_unique<DBImpl>(resolved, path);
@@ -98,15 +75,18 @@ DBImpl::DBImpl(const Options& options, std::string dbname)
       table_cache_(std::make_unique<TableCache>(
           dbname_, env_, options.max_open_files, block_cache_.get(),
           options.cache_index_and_filter_blocks)),
-      versions_(std::make_unique<VersionSet>(dbname_, env_)) {}
+      versions_(std::make_unique<VersionSet>(dbname_, env_)),
+      picker_(std::make_unique<CompactionPicker>(options)) {}
 
 DBImpl::~DBImpl() {
   {
     absl::MutexLock lock(&mu_);
     shutting_down_ = true;
+    shutdown_requested_.store(true, std::memory_order_relaxed);
     background_cv_.SignalAll();
   }
   if (flush_thread_.joinable()) flush_thread_.join();
+  if (compaction_thread_.joinable()) compaction_thread_.join();
   absl::MutexLock lock(&mu_);
   if (log_ != nullptr) {
     // Hands acknowledged data to the OS. An error cannot be reported from a
@@ -126,6 +106,8 @@ std::shared_ptr<const ReadView> DBImpl::GetReadView(const ReadOptions& options,
 void DBImpl::InstallViewLocked(MemTable* mem, std::vector<MemTable*> imm) {
   view_ = std::make_shared<const ReadView>(mem, std::move(imm),
                                            versions_->current());
+  pending_compaction_bytes_ =
+      picker_->EstimatePendingCompactionBytes(view_->version());
 }
 
 absl::StatusOr<std::string> DBImpl::Get(const ReadOptions& options,
@@ -205,23 +187,27 @@ absl::StatusOr<std::string> DBImpl::Get(const ReadOptions& options,
 std::unique_ptr<Iterator> DBImpl::NewIterator(const ReadOptions& options) {
   SequenceNumber sequence;
   std::shared_ptr<const ReadView> view = GetReadView(options, &sequence);
+  const Version& version = view->version();
+  // Children: the memtables, each level-0 table (they may overlap, so each
+  // is its own child; a one-file level iterator opens it lazily) and one
+  // concatenating iterator per deeper level.
   std::vector<std::unique_ptr<InternalIterator>> children;
+  children.reserve(1 + view->imm().size() + version.files(0).size() +
+                   kNumLevels - 1);
   children.push_back(view->mem()->NewIterator());
   for (MemTable* imm : view->imm()) children.push_back(imm->NewIterator());
-  for (int level = 0; level < kNumLevels; ++level) {
-    for (const auto& f : view->version().files(level)) {
-      absl::StatusOr<std::shared_ptr<const TableReader>> reader =
-          table_cache_->Get(f->number, f->file_size);
-      if (reader.ok()) {
-        children.push_back(std::make_unique<PinnedTableIterator>(
-            *std::move(reader), options.verify_checksums));
-      } else {
-        children.push_back(std::make_unique<ErrorIterator>(reader.status()));
-      }
-    }
+  for (const auto& f : version.files(0)) {
+    children.push_back(NewLevelIterator(table_cache_.get(), {f},
+                                        options.verify_checksums));
+  }
+  for (int level = 1; level < kNumLevels; ++level) {
+    if (version.files(level).empty()) continue;
+    children.push_back(NewLevelIterator(
+        table_cache_.get(), version.files(level), options.verify_checksums));
   }
   return NewDBIterator(NewMergingIterator(std::move(children)), sequence,
-                       std::move(view));
+                       std::move(view), options.iterate_lower_bound,
+                       options.iterate_upper_bound);
 }
 
 const Snapshot* DBImpl::GetSnapshot() {
@@ -247,6 +233,11 @@ SequenceNumber DBImpl::TEST_LastSequence() {
 size_t DBImpl::TEST_NumImmutableMemtables() {
   absl::MutexLock lock(&mu_);
   return view_->imm().size();
+}
+
+std::shared_ptr<const Version> DBImpl::TEST_CurrentVersion() {
+  absl::MutexLock lock(&mu_);
+  return versions_->current();
 }
 
 size_t DBImpl::TEST_NumTables() {

@@ -3,6 +3,8 @@
 //   db_impl_open.cc     DB::Open, recovery from the manifest and the logs
 //   db_impl_write.cc    the write path: group commit, memtable switch
 //   db_impl_flush.cc    the flush thread: immutable memtable -> L0 table
+//   db_impl_compaction.cc  the compaction thread, CompactRange
+//   db_impl_properties.cc  GetProperty
 //   destroy_db.cc       DestroyDB
 //
 // Who owns what:
@@ -12,13 +14,20 @@
 //   - The flush thread turns the oldest immutable memtable into a level-0
 //     table (without mu_), then records it in the manifest and installs a new
 //     read view (with mu_).
+//   - The compaction thread picks a compaction (with mu_), merges its input
+//     tables into new ones (without mu_), then records the result in the
+//     manifest and installs a new read view (with mu_). It alone removes
+//     tables from versions, so a compaction's inputs stay put while it runs;
+//     flushes only add level-0 files, newer than anything it merges.
 //   - Readers take mu_ only to copy the current ReadView and sequence number,
 //     then read without it.
 #ifndef FERRISDB_DB_DB_IMPL_H_
 #define FERRISDB_DB_DB_IMPL_H_
 
+#include <atomic>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -26,6 +35,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "db/internal_stats.h"
 #include "db/read_view.h"
 #include "db/snapshot_list.h"
 #include "db/table_cache.h"
@@ -33,6 +43,7 @@
 #include "ferrisdb/db.h"
 #include "ferrisdb/env.h"
 #include "memtable/internal_key.h"
+#include "version/compaction_picker.h"
 #include "version/version_set.h"
 #include "wal/log_writer.h"
 
@@ -55,6 +66,9 @@ class DBImpl final : public DB {
   const Snapshot* GetSnapshot() override;
   void ReleaseSnapshot(const Snapshot* snapshot) override;
   absl::Status Flush() override;
+  absl::Status CompactRange(std::optional<std::string_view> begin,
+                            std::optional<std::string_view> end) override;
+  absl::StatusOr<std::string> GetProperty(std::string_view name) override;
   CacheStatistics GetBlockCacheStatistics() const override;
 
   // Locks the directory, recovers the manifest, replays the logs, starts a
@@ -66,9 +80,15 @@ class DBImpl final : public DB {
   SequenceNumber TEST_LastSequence() ABSL_LOCKS_EXCLUDED(mu_);
   size_t TEST_NumImmutableMemtables() ABSL_LOCKS_EXCLUDED(mu_);
   size_t TEST_NumTables() ABSL_LOCKS_EXCLUDED(mu_);
+  // Waits until no compaction is needed or running (or an error stopped
+  // background work) and returns the background error.
+  absl::Status TEST_WaitForCompactions() ABSL_LOCKS_EXCLUDED(mu_);
+  std::shared_ptr<const Version> TEST_CurrentVersion()
+      ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   struct Writer;
+  struct ManualCompaction;
   struct LogFile {
     uint64_t number;
     SequenceNumber first_sequence;
@@ -89,8 +109,9 @@ class DBImpl final : public DB {
   // Creates, syncs and announces (directory sync) a new log file.
   absl::StatusOr<std::unique_ptr<LogWriter>> CreateLog(const LogFile& log);
   // Deletes files no version, log or manifest in use needs: logs older than
-  // the manifest's log number, tables not in the current version (and not
-  // being written), old manifests and temporary files.
+  // the manifest's log number, tables in no version still in use (and not
+  // being written), old manifests and temporary files. Called only after
+  // the manifest edit that dropped them is durable.
   void DeleteObsoleteFilesLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // --- db_impl_write.cc ---
@@ -100,8 +121,15 @@ class DBImpl final : public DB {
   // until the manifest's log number passes it.
   absl::Status WriteImpl(const WriteOptions& options, WriteBatch* batch,
                          bool force_switch, uint64_t* flush_target_log);
+  // Waits or delays the leader while compaction lags (write stalls), and
+  // switches to a new memtable when the active one is full.
   absl::Status MakeRoomForWriteLocked(bool force_switch)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // How long to delay a write group while level 0 or the pending
+  // compaction bytes are past their soft limits (0: no delay).
+  uint64_t WriteDelayMicrosLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // True while writes must wait for compaction (a hard limit is reached).
+  bool WritesMustStopLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status SwitchMemtableLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Merges the batches of the writers at the front of writers_ (starting
   // with the leader) into one. Sets *last_writer to the last one merged and
@@ -120,6 +148,15 @@ class DBImpl final : public DB {
   // Builds, syncs and announces the table file for mem. meta->number set by
   // the caller; fills in the rest (file_size 0 if mem is empty).
   absl::Status WriteLevel0Table(MemTable* mem, FileMetaData* meta);
+
+  // --- db_impl_compaction.cc ---
+  void CompactionThreadMain() ABSL_LOCKS_EXCLUDED(mu_);
+  // Runs c (a trivial move or a merge) and installs its result.
+  absl::Status RunCompactionLocked(Compaction* c)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The smallest sequence number a read may still use: compaction keeps
+  // every version such a read needs.
+  SequenceNumber SmallestSnapshotLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // --- db_impl.cc ---
   // The current view and the sequence number a read at `options` sees.
@@ -153,6 +190,14 @@ class DBImpl final : public DB {
   absl::Status write_error_ ABSL_GUARDED_BY(mu_);
   std::set<uint64_t> pending_outputs_ ABSL_GUARDED_BY(mu_);  // being written
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
+  std::unique_ptr<CompactionPicker> picker_ ABSL_GUARDED_BY(mu_);
+  // Estimated for the current version (see CompactionPicker).
+  uint64_t pending_compaction_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  bool compaction_running_ ABSL_GUARDED_BY(mu_) = false;
+  ManualCompaction* manual_compaction_ ABSL_GUARDED_BY(mu_) = nullptr;
+  InternalStats stats_ ABSL_GUARDED_BY(mu_);
+  // shutting_down_, readable without mu_ by a running compaction.
+  std::atomic<bool> shutdown_requested_{false};
 
   // Owned by the write leader (see above); read by the destructor once no
   // writer is left.
@@ -160,6 +205,7 @@ class DBImpl final : public DB {
   WriteBatch group_batch_;
 
   std::thread flush_thread_;
+  std::thread compaction_thread_;
 };
 
 }  // namespace ferrisdb

@@ -30,6 +30,7 @@ void DBImpl::FlushThreadMain() {
 
 absl::Status DBImpl::FlushOldestMemTableLocked() {
   MemTable* const mem = view_->imm().back();  // oldest
+  const uint64_t start_micros = env_->NowMicros();
   FileMetaData meta;
   meta.number = versions_->NewFileNumber();
   pending_outputs_.insert(meta.number);
@@ -67,6 +68,11 @@ absl::Status DBImpl::FlushOldestMemTableLocked() {
     imm.pop_back();
     InstallViewLocked(view_->mem(), std::move(imm));
     DeleteObsoleteFilesLocked();
+    LevelWriteStats& flushes = stats_.levels[0];
+    ++flushes.count;
+    flushes.bytes_written += meta.file_size;
+    flushes.files_written += meta.file_size > 0 ? 1 : 0;
+    flushes.micros += env_->NowMicros() - start_micros;
   }
   mem->Unref();
   return s;

@@ -92,6 +92,7 @@ absl::Status DBImpl::Open() {
   absl::Status s = RecoverLocked();
   if (!s.ok()) return Annotate(s, context);
   flush_thread_ = std::thread([this] { FlushThreadMain(); });
+  compaction_thread_ = std::thread([this] { CompactionThreadMain(); });
   return absl::OkStatus();
 }
 
@@ -222,11 +223,10 @@ void DBImpl::DeleteObsoleteFilesLocked() {
   absl::StatusOr<std::vector<std::string>> children =
       env_->GetChildren(dbname_);
   if (!children.ok()) return;  // best effort: retried after the next flush
+  // Tables of every version still in use: readers and a running
+  // compaction may hold versions older than the current one.
   std::set<uint64_t> live_tables = pending_outputs_;
-  const Version& version = *versions_->current();
-  for (int level = 0; level < kNumLevels; ++level) {
-    for (const auto& f : version.files(level)) live_tables.insert(f->number);
-  }
+  versions_->AddLiveFiles(&live_tables);
   for (const std::string& name : *children) {
     std::optional<ParsedFileName> parsed = ParseFileName(name);
     if (!parsed.has_value()) continue;

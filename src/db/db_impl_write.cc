@@ -1,8 +1,10 @@
 // The write path: validation, group commit through the write-ahead log, and
 // the switch to a new memtable and log when the active memtable is full.
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
 #include "db/db_impl.h"
 #include "db/filename.h"
 #include "db/write_batch_internal.h"
@@ -104,6 +106,7 @@ absl::Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch,
     const uint32_t count =
         group == nullptr ? 0 : WriteBatchInternal::Count(*group);
     MemTable* mem = view_->mem();
+    const uint64_t log_size_before = log_->file_size();
     {
       // Other writers queue behind us and readers proceed while we do I/O;
       // nothing else touches log_ or inserts into mem.
@@ -123,6 +126,10 @@ absl::Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch,
     if (status.ok()) {
       // Publish: reads from now on see the whole group, never part of it.
       last_sequence_ = first_sequence + count - 1;
+      if (count > 0) {
+        stats_.user_bytes += WriteBatchInternal::ByteSize(*group);
+        stats_.wal_bytes += log_->file_size() - log_size_before;
+      }
     } else {
       SetWriteErrorLocked(status);
     }
@@ -179,24 +186,79 @@ WriteBatch* DBImpl::BuildBatchGroupLocked(Writer** last_writer,
 }
 
 absl::Status DBImpl::MakeRoomForWriteLocked(bool force_switch) {
+  bool delayed = force_switch;  // a Flush is never slowed down
+  bool stopped = false;
   while (true) {
     if (!write_error_.ok()) return write_error_;
+    if (!delayed) {
+      // Once per write group: slow the writers down gradually while
+      // compaction falls behind, so they rarely reach the hard stop.
+      delayed = true;
+      const uint64_t delay = WriteDelayMicrosLocked();
+      if (delay > 0) {
+        mu_.Unlock();
+        absl::SleepFor(absl::Microseconds(delay));
+        mu_.Lock();
+        stats_.stall_micros += delay;
+        ++stats_.slowdowns;
+        continue;
+      }
+    }
     const MemTable* mem = view_->mem();
     const bool full =
         mem->ApproximateMemoryUsage() >= options_.write_buffer_size;
     if (force_switch ? mem->num_entries() == 0 : !full) {
       return absl::OkStatus();
     }
-    if (!view_->imm().empty()) {
-      // The previous memtable is still being written: wait for the flush
-      // (the only time a writer waits for background work).
+    if (!view_->imm().empty() || WritesMustStopLocked()) {
+      // The previous memtable is still being written, or level 0 or the
+      // compaction debt is at its hard limit: wait for background work.
+      if (!stopped) ++stats_.stops;
+      stopped = true;
+      const uint64_t start = env_->NowMicros();
       background_cv_.Wait(&mu_);
+      stats_.stall_micros += env_->NowMicros() - start;
       continue;
     }
     FERRISDB_RETURN_IF_ERROR(SwitchMemtableLocked());
     background_cv_.SignalAll();  // wake the flush thread
     return absl::OkStatus();
   }
+}
+
+uint64_t DBImpl::WriteDelayMicrosLocked() {
+  // The delay grows linearly from kMinDelayMicros at a soft limit to
+  // kMaxDelayMicros near the hard one.
+  constexpr double kMinDelayMicros = 100;
+  constexpr double kMaxDelayMicros = 1000;
+  double pressure = -1;  // < 0: below every soft limit
+  const int level0 = static_cast<int>(view_->version().files(0).size());
+  const int slowdown = options_.level0_slowdown_writes_trigger;
+  const int stop = options_.level0_stop_writes_trigger;
+  if (level0 >= slowdown) {
+    pressure = static_cast<double>(level0 - slowdown) /
+               static_cast<double>(std::max(1, stop - slowdown));
+  }
+  const uint64_t soft = options_.soft_pending_compaction_bytes_limit;
+  const uint64_t hard = options_.hard_pending_compaction_bytes_limit;
+  if (soft > 0 && pending_compaction_bytes_ >= soft) {
+    const double debt =
+        hard > soft ? static_cast<double>(pending_compaction_bytes_ - soft) /
+                          static_cast<double>(hard - soft)
+                    : 0;
+    pressure = std::max(pressure, debt);
+  }
+  if (pressure < 0) return 0;
+  pressure = std::min(pressure, 1.0);
+  return static_cast<uint64_t>(kMinDelayMicros +
+                               (kMaxDelayMicros - kMinDelayMicros) * pressure);
+}
+
+bool DBImpl::WritesMustStopLocked() {
+  const uint64_t hard = options_.hard_pending_compaction_bytes_limit;
+  return static_cast<int>(view_->version().files(0).size()) >=
+             options_.level0_stop_writes_trigger ||
+         (hard > 0 && pending_compaction_bytes_ >= hard);
 }
 
 absl::Status DBImpl::SwitchMemtableLocked() {

@@ -12,10 +12,14 @@ namespace {
 class DBIter final : public Iterator {
  public:
   DBIter(std::unique_ptr<InternalIterator> internal, SequenceNumber sequence,
-         std::shared_ptr<const void> pinned)
+         std::shared_ptr<const void> pinned,
+         std::optional<std::string> lower_bound,
+         std::optional<std::string> upper_bound)
       : pinned_(std::move(pinned)),
         iter_(std::move(internal)),
-        sequence_(sequence) {}
+        sequence_(sequence),
+        lower_bound_(std::move(lower_bound)),
+        upper_bound_(std::move(upper_bound)) {}
 
   bool Valid() const override { return valid_; }
 
@@ -33,6 +37,10 @@ class DBIter final : public Iterator {
   }
 
   void SeekToFirst() override {
+    if (lower_bound_.has_value()) {
+      SeekImpl(*lower_bound_);
+      return;
+    }
     direction_ = Direction::kForward;
     ClearSaved();
     iter_->SeekToFirst();
@@ -40,6 +48,10 @@ class DBIter final : public Iterator {
   }
 
   void SeekToLast() override {
+    if (upper_bound_.has_value()) {
+      SeekBeforeUpperBound();
+      return;
+    }
     direction_ = Direction::kBackward;
     ClearSaved();
     iter_->SeekToLast();
@@ -47,17 +59,23 @@ class DBIter final : public Iterator {
   }
 
   void Seek(std::string_view target) override {
-    direction_ = Direction::kForward;
-    ClearSaved();
-    seek_key_.clear();
-    AppendInternalKey(&seek_key_, target, sequence_, kValueTypeForSeek);
-    iter_->Seek(seek_key_);
-    FindNextUserEntry(/*skipping=*/false);
+    if (lower_bound_.has_value() && target < std::string_view(*lower_bound_)) {
+      target = *lower_bound_;
+    }
+    SeekImpl(target);
   }
 
   void SeekForPrev(std::string_view target) override {
+    if (upper_bound_.has_value() && target >= std::string_view(*upper_bound_)) {
+      SeekBeforeUpperBound();
+      return;
+    }
     direction_ = Direction::kBackward;
     ClearSaved();
+    if (BelowLowerBound(target)) {
+      valid_ = false;
+      return;
+    }
     // (target, 0, kDeletion) is the last internal key with user key target.
     seek_key_.clear();
     AppendInternalKey(&seek_key_, target, 0, ValueType::kDeletion);
@@ -103,6 +121,47 @@ class DBIter final : public Iterator {
  private:
   enum class Direction { kForward, kBackward };
 
+  bool AtOrAboveUpperBound(std::string_view user_key) const {
+    return upper_bound_.has_value() &&
+           user_key >= std::string_view(*upper_bound_);
+  }
+  bool BelowLowerBound(std::string_view user_key) const {
+    return lower_bound_.has_value() &&
+           user_key < std::string_view(*lower_bound_);
+  }
+
+  // Seek to a target already clamped to the lower bound.
+  void SeekImpl(std::string_view target) {
+    direction_ = Direction::kForward;
+    ClearSaved();
+    if (AtOrAboveUpperBound(target)) {
+      valid_ = false;
+      return;
+    }
+    seek_key_.clear();
+    AppendInternalKey(&seek_key_, target, sequence_, kValueTypeForSeek);
+    iter_->Seek(seek_key_);
+    FindNextUserEntry(/*skipping=*/false);
+  }
+
+  // Positions at the last visible key below the upper bound.
+  // REQUIRES: upper_bound_.has_value().
+  void SeekBeforeUpperBound() {
+    direction_ = Direction::kBackward;
+    ClearSaved();
+    // (upper, kMaxSequenceNumber, kValueTypeForSeek) is the first internal
+    // key with user key upper: SeekForPrev lands on it (if such an entry
+    // exists) or on the last entry below the bound.
+    seek_key_.clear();
+    AppendInternalKey(&seek_key_, *upper_bound_, kMaxSequenceNumber,
+                      kValueTypeForSeek);
+    iter_->SeekForPrev(seek_key_);
+    if (iter_->Valid() && CompareInternalKeys(iter_->key(), seek_key_) == 0) {
+      iter_->Prev();
+    }
+    FindPrevUserEntry();
+  }
+
   void ClearSaved() {
     saved_key_.clear();
     saved_value_.clear();
@@ -116,13 +175,16 @@ class DBIter final : public Iterator {
     return false;
   }
 
-  // Forward: positions at the first visible, live entry at or after iter_;
-  // with skipping, entries of user key saved_key_ are passed over.
+  // Forward: positions at the first visible, live entry at or after iter_
+  // and below the upper bound; with skipping, entries of user key saved_key_
+  // are passed over. Reads no entry past the first one at or above the upper
+  // bound.
   // Postcondition when valid_: iter_ is at the entry returned by key()/value().
   void FindNextUserEntry(bool skipping) {
     ParsedInternalKey parsed;
     for (; iter_->Valid(); iter_->Next()) {
       if (!ParseCurrent(&parsed)) return;
+      if (AtOrAboveUpperBound(parsed.user_key)) break;
       if (parsed.sequence > sequence_) continue;  // newer than the read view
       if (skipping && parsed.user_key <= std::string_view(saved_key_)) continue;
       if (parsed.type == ValueType::kDeletion) {
@@ -138,7 +200,9 @@ class DBIter final : public Iterator {
   }
 
   // Backward: positions at the last visible, live user key at or before
-  // iter_, copying it and its value into saved_key_/saved_value_.
+  // iter_ and not below the lower bound, copying it and its value into
+  // saved_key_/saved_value_. Reads no entry past the first one below the
+  // lower bound.
   // Postcondition when valid_: iter_ is at the last entry before that key's
   // entries (or invalid).
   void FindPrevUserEntry() {
@@ -146,6 +210,7 @@ class DBIter final : public Iterator {
     ParsedInternalKey parsed;
     while (iter_->Valid()) {
       if (!ParseCurrent(&parsed)) return;
+      if (BelowLowerBound(parsed.user_key)) break;
       if (parsed.sequence <= sequence_) {
         if (newest_type != ValueType::kDeletion &&
             parsed.user_key < std::string_view(saved_key_)) {
@@ -175,6 +240,8 @@ class DBIter final : public Iterator {
   const std::shared_ptr<const void> pinned_;
   const std::unique_ptr<InternalIterator> iter_;
   const SequenceNumber sequence_;
+  const std::optional<std::string> lower_bound_;  // inclusive
+  const std::optional<std::string> upper_bound_;  // exclusive
 
   Direction direction_ = Direction::kForward;
   bool valid_ = false;
@@ -188,9 +255,11 @@ class DBIter final : public Iterator {
 
 std::unique_ptr<Iterator> NewDBIterator(
     std::unique_ptr<InternalIterator> internal, SequenceNumber sequence,
-    std::shared_ptr<const void> pinned) {
+    std::shared_ptr<const void> pinned, std::optional<std::string> lower_bound,
+    std::optional<std::string> upper_bound) {
   return std::make_unique<DBIter>(std::move(internal), sequence,
-                                  std::move(pinned));
+                                  std::move(pinned), std::move(lower_bound),
+                                  std::move(upper_bound));
 }
 
 }  // namespace ferrisdb

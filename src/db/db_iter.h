@@ -6,6 +6,8 @@
 #define FERRISDB_DB_DB_ITER_H_
 
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "ferrisdb/iterator.h"
 #include "memtable/internal_key.h"
@@ -15,9 +17,17 @@ namespace ferrisdb {
 
 // `pinned` keeps alive whatever `internal` reads from (the read view) for as
 // long as the returned iterator lives.
+//
+// lower_bound (inclusive) and upper_bound (exclusive) limit the user keys the
+// iterator shows, as ReadOptions::iterate_lower_bound / iterate_upper_bound
+// document; std::nullopt leaves that side open. Moving forward, the iterator
+// stops at the first internal entry whose user key is >= upper_bound;
+// moving backward, at the first one below lower_bound: it reads at most one
+// entry past a bound.
 std::unique_ptr<Iterator> NewDBIterator(
     std::unique_ptr<InternalIterator> internal, SequenceNumber sequence,
-    std::shared_ptr<const void> pinned);
+    std::shared_ptr<const void> pinned, std::optional<std::string> lower_bound,
+    std::optional<std::string> upper_bound);
 
 }  // namespace ferrisdb
 

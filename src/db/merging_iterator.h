@@ -1,5 +1,10 @@
 // MergingIterator: the union of several InternalIterators, in internal-key
-// order. Used over the memtables (and, later, tables) of a read view.
+// order. A read merges the memtables, each level-0 table and one concatenating
+// iterator per deeper level (see level_iterator.h).
+//
+// Cost: a step (Next/Prev in an unchanged direction) is O(log n) comparisons
+// for n children (a binary heap of the children's current keys); a seek or a
+// change of direction repositions every child.
 #ifndef FERRISDB_DB_MERGING_ITERATOR_H_
 #define FERRISDB_DB_MERGING_ITERATOR_H_
 
@@ -12,7 +17,16 @@ namespace ferrisdb {
 
 // Returns an iterator over the union of children. Internal keys must be
 // unique across children (they are: every write has its own sequence number).
-// status() reports the first error of any child.
+//
+// Errors: status() reports the first error of any child (in the order of
+// `children`). A child that stops on an error also stops the merge: once it
+// is seen (the child becomes invalid with a non-OK status), Valid() is false,
+// so no entry past the error is returned as if the child had ended. The merge
+// keeps no error of its own: after a new positioning call (Seek*, SeekTo*) it
+// is stopped again only if a child still reports its error (table and level
+// iterators keep theirs).
+//
+// REQUIRES: external synchronization, like every InternalIterator.
 std::unique_ptr<InternalIterator> NewMergingIterator(
     std::vector<std::unique_ptr<InternalIterator>> children);
 

@@ -226,6 +226,30 @@ std::unique_ptr<InternalIterator> TableReader::NewIterator(
                                             verify_checksums);
 }
 
+absl::StatusOr<uint64_t> TableReader::ApproximateOffsetOf(
+    std::string_view internal_key) const {
+  std::shared_ptr<const Block> cached_index;
+  const Block* index = index_block_.get();
+  if (index == nullptr) {
+    FERRISDB_ASSIGN_OR_RETURN(cached_index, FetchIndexBlock());
+    index = cached_index.get();
+  }
+  BlockIter index_iter(index, BlockKeyOrder::kInternal);
+  index_iter.Seek(internal_key);
+  if (!index_iter.Valid()) {
+    if (!index_iter.status().ok()) {
+      return BlockError(index_iter.status(), footer_.index.offset);
+    }
+    return data_end_offset();
+  }
+  BlockHandle handle;
+  if (!DecodeBlockHandle(index_iter.value(), &handle)) {
+    return TableCorruption(file_name_, "bad block handle in index block",
+                           footer_.index.offset);
+  }
+  return handle.offset;
+}
+
 absl::Status TableReader::Get(const LookupKey& key, bool verify_checksums,
                               GetResult* result) const {
   result->state = GetResult::State::kNotPresent;

@@ -88,6 +88,26 @@ class TableReader {
   absl::Status Get(const LookupKey& key, bool verify_checksums,
                    GetResult* result) const;
 
+  // Approximately where in the file the entries at or after internal_key
+  // begin, for DB::GetApproximateSizes: the offset of the data block the
+  // index points to for it (the first block whose index separator is >=
+  // internal_key), so 0 for a key at or before the first one. For a key
+  // after every separator, data_end_offset(); a key just past the last one
+  // may still map to the last block, as the last separator may be a short
+  // key beyond it. Monotone in the key and accurate to one data block.
+  // Reads no data block. Errors only when the index lives in the block cache
+  // and re-reading it fails (DataLoss naming the file, or the I/O error), or
+  // for a damaged index entry.
+  absl::StatusOr<uint64_t> ApproximateOffsetOf(
+      std::string_view internal_key) const;
+
+  // Offset of the first byte after the data blocks, where the filter (if
+  // any) and index blocks begin.
+  uint64_t data_end_offset() const {
+    return footer_.filter.IsNull() ? footer_.index.offset
+                                   : footer_.filter.offset;
+  }
+
   const TableProperties& properties() const { return properties_; }
   bool has_filter() const { return !footer_.filter.IsNull(); }
   const std::string& file_name() const { return file_name_; }

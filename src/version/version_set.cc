@@ -89,6 +89,87 @@ size_t Version::NumFiles() const {
   return n;
 }
 
+uint64_t Version::NumLevelBytes(int level) const {
+  uint64_t bytes = 0;
+  for (const auto& f : files_[level]) bytes += f->file_size;
+  return bytes;
+}
+
+size_t Version::FindFile(int level, std::string_view internal_key) const {
+  const FileList& files = files_[level];
+  auto it = std::partition_point(
+      files.begin(), files.end(), [internal_key](const auto& f) {
+        return CompareInternalKeys(f->largest, internal_key) < 0;
+      });
+  return static_cast<size_t>(it - files.begin());
+}
+
+Version::FileList Version::GetOverlappingFiles(
+    int level, std::optional<std::string_view> smallest_user_key,
+    std::optional<std::string_view> largest_user_key) const {
+  // Owned copies: the range may grow past the caller's keys (level 0).
+  std::optional<std::string> lo, hi;
+  if (smallest_user_key) lo.emplace(*smallest_user_key);
+  if (largest_user_key) hi.emplace(*largest_user_key);
+  FileList result;
+  const FileList& files = files_[level];
+  for (size_t i = 0; i < files.size();) {
+    const FileMetaData& f = *files[i++];
+    const std::string_view f_lo = ExtractUserKey(f.smallest);
+    const std::string_view f_hi = ExtractUserKey(f.largest);
+    if ((lo && f_hi < *lo) || (hi && f_lo > *hi)) continue;
+    result.push_back(files[i - 1]);
+    if (level == 0) {
+      // Grow the range to the file's and start over if it grew.
+      const bool grow_lo = lo && f_lo < *lo;
+      const bool grow_hi = hi && f_hi > *hi;
+      if (grow_lo) lo.emplace(f_lo);
+      if (grow_hi) hi.emplace(f_hi);
+      if (grow_lo || grow_hi) {
+        result.clear();
+        i = 0;
+      }
+    }
+  }
+  return result;
+}
+
+bool Version::OverlapInLevel(int level, std::string_view smallest_user_key,
+                             std::string_view largest_user_key) const {
+  if (level == 0) {
+    for (const auto& f : files_[0]) {
+      if (ExtractUserKey(f->largest) >= smallest_user_key &&
+          ExtractUserKey(f->smallest) <= largest_user_key) {
+        return true;
+      }
+    }
+    return false;
+  }
+  // The first file whose largest user key is >= smallest_user_key.
+  const FileList& files = files_[level];
+  auto it = std::partition_point(
+      files.begin(), files.end(), [smallest_user_key](const auto& f) {
+        return ExtractUserKey(f->largest) < smallest_user_key;
+      });
+  return it != files.end() &&
+         ExtractUserKey((*it)->smallest) <= largest_user_key;
+}
+
+std::string Version::DebugString() const {
+  std::string out;
+  for (int level = 0; level < kNumLevels; ++level) {
+    if (files_[level].empty()) continue;
+    absl::StrAppendFormat(&out, "L%d:", level);
+    for (const auto& f : files_[level]) {
+      absl::StrAppendFormat(&out, " %06d[%s..%s]", f->number,
+                            InternalKeyDebugString(f->smallest),
+                            InternalKeyDebugString(f->largest));
+    }
+    out += "\n";
+  }
+  return out;
+}
+
 VersionSet::VersionSet(std::string dbname, Env* env)
     : dbname_(std::move(dbname)),
       env_(env),
@@ -198,7 +279,7 @@ absl::Status VersionSet::Recover() {
         "number or last sequence",
         name));
   }
-  current_ = std::make_shared<const Version>(std::move(version));
+  InstallVersion(std::move(version));
   log_number_ = *log_number;
   next_file_number_ = *next_file;
   last_sequence_ = *last_sequence;
@@ -208,6 +289,23 @@ absl::Status VersionSet::Recover() {
     for (const auto& f : files) MarkFileNumberUsed(f->number);
   }
   return absl::OkStatus();
+}
+
+void VersionSet::InstallVersion(Version version) {
+  current_ = std::make_shared<const Version>(std::move(version));
+  versions_in_use_.push_back(current_);
+}
+
+void VersionSet::AddLiveFiles(std::set<uint64_t>* live) {
+  std::erase_if(versions_in_use_,
+                [](const auto& weak) { return weak.expired(); });
+  for (const auto& weak : versions_in_use_) {
+    std::shared_ptr<const Version> version = weak.lock();
+    if (version == nullptr) continue;  // let go of since the erase
+    for (const auto& files : version->files_) {
+      for (const auto& f : files) live->insert(f->number);
+    }
+  }
 }
 
 absl::Status VersionSet::WriteSnapshot(LogWriter* writer) const {
@@ -289,7 +387,7 @@ absl::Status VersionSet::LogAndApply(VersionEdit* edit) {
     manifest_.reset();
     return s;
   }
-  current_ = std::make_shared<const Version>(std::move(next));
+  InstallVersion(std::move(next));
   log_number_ = *edit->log_number();
   last_sequence_ = *edit->last_sequence();
   return absl::OkStatus();

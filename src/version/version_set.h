@@ -12,7 +12,10 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -31,6 +34,27 @@ class Version {
   // Other levels: ordered by smallest key, non-overlapping.
   const FileList& files(int level) const { return files_[level]; }
   size_t NumFiles() const;
+  // Sum of the file sizes of one level.
+  uint64_t NumLevelBytes(int level) const;
+
+  // REQUIRES: level >= 1. Index of the first file of the level whose largest
+  // key is >= internal_key (files(level).size() if none).
+  size_t FindFile(int level, std::string_view internal_key) const;
+
+  // The files of `level` whose user-key range intersects [smallest,
+  // largest]; nullopt means unbounded on that side. For level 0 the range
+  // grows to take in every file overlapping a file already taken, so the
+  // result never splits the versions of one user key across the cut.
+  FileList GetOverlappingFiles(
+      int level, std::optional<std::string_view> smallest_user_key,
+      std::optional<std::string_view> largest_user_key) const;
+
+  // True if some file of `level` overlaps [smallest, largest] (user keys).
+  bool OverlapInLevel(int level, std::string_view smallest_user_key,
+                      std::string_view largest_user_key) const;
+
+  // One line per non-empty level: "L1: 000012[a..f] 000015[g..k]".
+  std::string DebugString() const;
 
  private:
   friend class VersionSet;
@@ -64,6 +88,10 @@ class VersionSet {
 
   std::shared_ptr<const Version> current() const { return current_; }
 
+  // Adds the number of every table some version still in use (the current
+  // one or one a reader or compaction holds) refers to.
+  void AddLiveFiles(std::set<uint64_t>* live);
+
   uint64_t NewFileNumber() { return next_file_number_++; }
   // Makes sure number is never handed out (found on disk during recovery).
   void MarkFileNumberUsed(uint64_t number) {
@@ -91,11 +119,14 @@ class VersionSet {
   // Points CURRENT at the manifest; *renamed tells whether CURRENT was
   // replaced (possibly not yet durably) even when an error is returned.
   absl::Status SetCurrentFile(uint64_t manifest_number, bool* renamed);
+  void InstallVersion(Version version);
 
   const std::string dbname_;
   Env* const env_;
 
   std::shared_ptr<const Version> current_;
+  // Every version made current; pruned of the expired ones by AddLiveFiles.
+  std::vector<std::weak_ptr<const Version>> versions_in_use_;
   uint64_t next_file_number_ = 2;
   uint64_t log_number_ = 0;
   SequenceNumber last_sequence_ = 0;

@@ -4,10 +4,12 @@
 #include <iterator>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "ferrisdb/db.h"
 #include "gtest/gtest.h"
@@ -25,7 +27,13 @@ class ModelTest : public ::testing::TestWithParam<uint32_t> {
   void SetUp() override {
     seed_ = ::ferrisdb::testing::TestSeed(GetParam());
     rng_.seed(seed_);
-    options_.write_buffer_size = 16 << 10;  // switch memtables often
+    // Switch memtables often, and make levels tiny so that flushes,
+    // compactions and trivial moves into several levels happen all along.
+    options_.write_buffer_size = 16 << 10;
+    options_.target_file_size = 8 << 10;
+    options_.level0_file_num_compaction_trigger = 2;
+    options_.max_bytes_for_level_base = 32 << 10;
+    options_.max_bytes_for_level_multiplier = 4;
     Open();
   }
 
@@ -39,7 +47,7 @@ class ModelTest : public ::testing::TestWithParam<uint32_t> {
   std::string RandomKey() {
     // A small key space so keys are overwritten and deleted often; a few
     // binary keys with NULs and 0xff bytes.
-    const uint32_t k = rng_() % 300;
+    const uint32_t k = rng_() % 1000;
     if (k % 37 == 0) return std::string("\0bin\xff", 5) + std::to_string(k);
     return absl::StrFormat("key%05d", k);
   }
@@ -183,11 +191,21 @@ TEST_P(ModelTest, RandomOperationsMatchAStdMap) {
         db_->ReleaseSnapshot(snapshots[i].snapshot);
         snapshots.erase(snapshots.begin() + i);
       }
-    } else if (op < 97) {
+    } else if (op < 96) {
       for (auto& s : snapshots) db_->ReleaseSnapshot(s.snapshot);
       snapshots.clear();
       Open();
       CheckIterator(model, nullptr);
+    } else if (op < 97) {
+      // A range (sometimes unbounded) pushed down to the deepest level.
+      std::optional<std::string> begin, end;
+      if (rng_() % 4 != 0) begin = RandomKey();
+      if (rng_() % 4 != 0) end = RandomKey();
+      if (begin && end && *end < *begin) std::swap(begin, end);
+      ASSERT_THAT(db_->CompactRange(begin, end), IsOk()) << "seed " << seed_;
+      CheckIterator(model, nullptr);
+    } else if (op < 98 && rng_() % 2 == 0) {
+      ASSERT_THAT(db_->Flush(), IsOk()) << "seed " << seed_;
     }
     if (HasFatalFailure()) return;
   }
@@ -195,6 +213,15 @@ TEST_P(ModelTest, RandomOperationsMatchAStdMap) {
     CheckIterator(s.state, s.snapshot);
     db_->ReleaseSnapshot(s.snapshot);
   }
+  // The data outgrew level 1: compaction pushed it deeper.
+  int deepest = 0;
+  for (int level = 1; level < 7; ++level) {
+    auto files = db_->GetProperty(absl::StrCat("ferrisdb.num-files-at-level",
+                                               level));
+    ASSERT_THAT(files, IsOk());
+    if (*files != "0") deepest = level;
+  }
+  EXPECT_GE(deepest, 2) << *db_->GetProperty("ferrisdb.stats");
   Open();
   CheckIterator(model, nullptr);
 }
