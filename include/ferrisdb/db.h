@@ -17,8 +17,10 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -109,6 +111,17 @@ class DB {
   //                                     number, size and key range (text)
   //   "ferrisdb.approximate-memory-usage"  bytes held by the memtables
   virtual absl::StatusOr<std::string> GetProperty(std::string_view name) = 0;
+
+  // A range of user keys, [start, limit).
+  struct Range {
+    std::string_view start;
+    std::string_view limit;
+  };
+  // For each range, about how many bytes of table files its keys take
+  // (within a data block per table; data still in memtables is not
+  // counted). A range with limit <= start has size 0.
+  virtual absl::StatusOr<std::vector<uint64_t>> GetApproximateSizes(
+      std::span<const Range> ranges) = 0;
 
   // Counters of the block cache this DB reads through (shared with other
   // DBs if Options::block_cache was shared).

@@ -16,6 +16,7 @@ namespace ferrisdb {
 class Cache;
 class Env;
 class Snapshot;
+class Statistics;
 
 // How SSTable blocks are compressed. The values are stored on disk (the block
 // trailer of docs/format/sstable.md): never renumber.
@@ -118,6 +119,10 @@ struct Options {
   // snapshot needs are discarded. The default keeps no history beyond the
   // snapshots (a read "as of now" is all that is preserved).
   uint64_t history_horizon = UINT64_MAX;
+
+  // Where the DB records counters and latency histograms (see
+  // statistics.h); may be shared by several DBs. nullptr: record nothing.
+  std::shared_ptr<Statistics> statistics;
 
   // Check more invariants while reading files (for example that sequence
   // numbers in the write-ahead log are contiguous across files) and turn

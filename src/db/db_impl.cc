@@ -75,6 +75,7 @@ DBImpl::DBImpl(const Options& options, std::string dbname)
       table_cache_(std::make_unique<TableCache>(
           dbname_, env_, options.max_open_files, block_cache_.get(),
           options.cache_index_and_filter_blocks)),
+      statistics_(options.statistics.get()),
       versions_(std::make_unique<VersionSet>(dbname_, env_)),
       picker_(std::make_unique<CompactionPicker>(options)) {}
 

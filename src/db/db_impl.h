@@ -4,7 +4,7 @@
 //   db_impl_write.cc    the write path: group commit, memtable switch
 //   db_impl_flush.cc    the flush thread: immutable memtable -> L0 table
 //   db_impl_compaction.cc  the compaction thread, CompactRange
-//   db_impl_properties.cc  GetProperty
+//   db_impl_properties.cc  GetProperty, GetApproximateSizes
 //   destroy_db.cc       DestroyDB
 //
 // Who owns what:
@@ -42,6 +42,7 @@
 #include "ferrisdb/cache.h"
 #include "ferrisdb/db.h"
 #include "ferrisdb/env.h"
+#include "ferrisdb/statistics.h"
 #include "memtable/internal_key.h"
 #include "version/compaction_picker.h"
 #include "version/version_set.h"
@@ -69,6 +70,8 @@ class DBImpl final : public DB {
   absl::Status CompactRange(std::optional<std::string_view> begin,
                             std::optional<std::string_view> end) override;
   absl::StatusOr<std::string> GetProperty(std::string_view name) override;
+  absl::StatusOr<std::vector<uint64_t>> GetApproximateSizes(
+      std::span<const Range> ranges) override;
   CacheStatistics GetBlockCacheStatistics() const override;
 
   // Locks the directory, recovers the manifest, replays the logs, starts a
@@ -167,12 +170,21 @@ class DBImpl final : public DB {
   void InstallViewLocked(MemTable* mem, std::vector<MemTable*> imm)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
+  // Record into options_.statistics, if the user gave one. Thread-safe.
+  void RecordTick(Ticker ticker, uint64_t n = 1) const {
+    if (statistics_ != nullptr) statistics_->RecordTick(ticker, n);
+  }
+  void RecordLatency(HistogramType type, uint64_t micros) const {
+    if (statistics_ != nullptr) statistics_->RecordLatency(type, micros);
+  }
+
   // Immutable after construction.
   const Options options_;
   Env* const env_;
   const std::string dbname_;
   const std::shared_ptr<Cache> block_cache_;
   const std::unique_ptr<TableCache> table_cache_;
+  Statistics* const statistics_;  // options_.statistics; may be nullptr
 
   // Held from Open until destruction; declared before the log, the
   // memtables and the flush thread so it is released after them.

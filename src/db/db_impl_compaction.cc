@@ -97,6 +97,7 @@ absl::Status DBImpl::RunCompactionLocked(Compaction* c) {
     FERRISDB_RETURN_IF_ERROR(versions_->LogAndApply(&edit));
     InstallViewLocked(view_->mem(), view_->imm());
     ++level_stats.trivial_moves;
+    RecordTick(Ticker::kTrivialMoves);
     return absl::OkStatus();
   }
 
@@ -135,7 +136,12 @@ absl::Status DBImpl::RunCompactionLocked(Compaction* c) {
   level_stats.bytes_read += job.bytes_read();
   level_stats.bytes_written += job.bytes_written();
   level_stats.files_written += job.outputs().size();
-  level_stats.micros += env_->NowMicros() - start_micros;
+  const uint64_t micros = env_->NowMicros() - start_micros;
+  level_stats.micros += micros;
+  RecordTick(Ticker::kCompactions);
+  RecordTick(Ticker::kCompactionBytesRead, job.bytes_read());
+  RecordTick(Ticker::kCompactionBytesWritten, job.bytes_written());
+  RecordLatency(HistogramType::kCompactionMicros, micros);
   return absl::OkStatus();
 }
 

@@ -72,7 +72,11 @@ absl::Status DBImpl::FlushOldestMemTableLocked() {
     ++flushes.count;
     flushes.bytes_written += meta.file_size;
     flushes.files_written += meta.file_size > 0 ? 1 : 0;
-    flushes.micros += env_->NowMicros() - start_micros;
+    const uint64_t micros = env_->NowMicros() - start_micros;
+    flushes.micros += micros;
+    RecordTick(Ticker::kFlushes);
+    RecordTick(Ticker::kFlushBytesWritten, meta.file_size);
+    RecordLatency(HistogramType::kFlushMicros, micros);
   }
   mem->Unref();
   return s;

@@ -1,7 +1,8 @@
-// DB::GetProperty: the DB's shape and counters as text.
+// DB::GetProperty and DB::GetApproximateSizes: the DB's shape and counters.
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "db/db_impl.h"
+#include "util/status_macros.h"
 #include "util/strings.h"
 
 namespace ferrisdb {
@@ -47,6 +48,48 @@ absl::StatusOr<std::string> DBImpl::GetProperty(std::string_view name) {
   }
   return absl::InvalidArgumentError(
       absl::StrFormat("GetProperty: unknown property \"%s\"", name));
+}
+
+absl::StatusOr<std::vector<uint64_t>> DBImpl::GetApproximateSizes(
+    std::span<const Range> ranges) {
+  std::shared_ptr<const Version> version;
+  {
+    absl::MutexLock lock(&mu_);
+    version = versions_->current();
+  }
+  // Bytes of the tables that come before user_key.
+  auto offset_of = [&](std::string_view user_key) -> absl::StatusOr<uint64_t> {
+    std::string key;
+    AppendInternalKey(&key, user_key, kMaxSequenceNumber, kValueTypeForSeek);
+    uint64_t total = 0;
+    for (int level = 0; level < kNumLevels; ++level) {
+      for (const auto& f : version->files(level)) {
+        if (CompareInternalKeys(f->largest, key) < 0) {
+          total += f->file_size;  // wholly before the key
+        } else if (CompareInternalKeys(f->smallest, key) < 0) {
+          FERRISDB_ASSIGN_OR_RETURN(
+              std::shared_ptr<const TableReader> reader,
+              table_cache_->Get(f->number, f->file_size));
+          FERRISDB_ASSIGN_OR_RETURN(uint64_t offset,
+                                    reader->ApproximateOffsetOf(key));
+          total += offset;
+        }
+      }
+    }
+    return total;
+  };
+  std::vector<uint64_t> sizes;
+  sizes.reserve(ranges.size());
+  for (const Range& range : ranges) {
+    if (range.limit <= range.start) {
+      sizes.push_back(0);
+      continue;
+    }
+    FERRISDB_ASSIGN_OR_RETURN(uint64_t start, offset_of(range.start));
+    FERRISDB_ASSIGN_OR_RETURN(uint64_t limit, offset_of(range.limit));
+    sizes.push_back(limit >= start ? limit - start : 0);
+  }
+  return sizes;
 }
 
 }  // namespace ferrisdb

@@ -56,8 +56,13 @@ absl::Status DBImpl::Write(const WriteOptions& options, WriteBatch* batch) {
     if (batch->Count() == 0) batch = nullptr;
   }
   if (batch == nullptr && !options.sync) return absl::OkStatus();
-  return WriteImpl(options, batch, /*force_switch=*/false,
-                   /*flush_target_log=*/nullptr);
+  const uint64_t start = statistics_ != nullptr ? env_->NowMicros() : 0;
+  absl::Status s = WriteImpl(options, batch, /*force_switch=*/false,
+                             /*flush_target_log=*/nullptr);
+  if (statistics_ != nullptr) {
+    RecordLatency(HistogramType::kWriteMicros, env_->NowMicros() - start);
+  }
+  return s;
 }
 
 absl::Status DBImpl::Flush() {
@@ -127,9 +132,15 @@ absl::Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch,
       // Publish: reads from now on see the whole group, never part of it.
       last_sequence_ = first_sequence + count - 1;
       if (count > 0) {
-        stats_.user_bytes += WriteBatchInternal::ByteSize(*group);
-        stats_.wal_bytes += log_->file_size() - log_size_before;
+        const uint64_t user_bytes = WriteBatchInternal::ByteSize(*group);
+        const uint64_t wal_bytes = log_->file_size() - log_size_before;
+        stats_.user_bytes += user_bytes;
+        stats_.wal_bytes += wal_bytes;
+        RecordTick(Ticker::kBytesWritten, user_bytes);
+        RecordTick(Ticker::kKeysWritten, count);
+        RecordTick(Ticker::kWalBytes, wal_bytes);
       }
+      if (need_sync) RecordTick(Ticker::kWalSyncs);
     } else {
       SetWriteErrorLocked(status);
     }
@@ -201,6 +212,9 @@ absl::Status DBImpl::MakeRoomForWriteLocked(bool force_switch) {
         mu_.Lock();
         stats_.stall_micros += delay;
         ++stats_.slowdowns;
+        RecordTick(Ticker::kWriteSlowdowns);
+        RecordTick(Ticker::kWriteStallMicros, delay);
+        RecordLatency(HistogramType::kWriteStallMicros, delay);
         continue;
       }
     }
@@ -213,11 +227,17 @@ absl::Status DBImpl::MakeRoomForWriteLocked(bool force_switch) {
     if (!view_->imm().empty() || WritesMustStopLocked()) {
       // The previous memtable is still being written, or level 0 or the
       // compaction debt is at its hard limit: wait for background work.
-      if (!stopped) ++stats_.stops;
+      if (!stopped) {
+        ++stats_.stops;
+        RecordTick(Ticker::kWriteStops);
+      }
       stopped = true;
       const uint64_t start = env_->NowMicros();
       background_cv_.Wait(&mu_);
-      stats_.stall_micros += env_->NowMicros() - start;
+      const uint64_t waited = env_->NowMicros() - start;
+      stats_.stall_micros += waited;
+      RecordTick(Ticker::kWriteStallMicros, waited);
+      RecordLatency(HistogramType::kWriteStallMicros, waited);
       continue;
     }
     FERRISDB_RETURN_IF_ERROR(SwitchMemtableLocked());

@@ -251,8 +251,7 @@ TEST_F(DBIterTest, DirectionChangesAtTheBounds) {
 
 // Random operations on `it` against the model restricted to [lower, upper).
 void CheckAgainstModel(Iterator* it, const Model& full, const Bound& lower,
-                       const Bound& upper, std::mt19937* rng,
-                       int key_space) {
+                       const Bound& upper, std::mt19937* rng, int key_space) {
   Model model;
   for (const auto& [k, v] : full) {
     if (lower.has_value() && k < *lower) continue;
@@ -362,8 +361,8 @@ TEST(DBIteratorBoundsTest, RandomBoundsMatchModelAcrossTables) {
       ASSERT_THAT(db->Delete({}, key), IsOk());
       model.erase(key);
     } else {
-      const std::string value = absl::StrFormat("v%d-%s", i,
-                                                std::string(rng() % 40, 'x'));
+      const std::string value =
+          absl::StrFormat("v%d-%s", i, std::string(rng() % 40, 'x'));
       ASSERT_THAT(db->Put({}, key, value), IsOk());
       model[key] = value;
     }
@@ -387,10 +386,9 @@ TEST(DBIteratorBoundsTest, RandomBoundsMatchModelAcrossTables) {
     ro.iterate_upper_bound = RandomBound(&rng, kKeySpace);
     const bool use_snapshot = round % 2 == 0;
     if (use_snapshot) ro.snapshot = snapshot;
-    SCOPED_TRACE(absl::StrFormat(
-        "round %d lower %s upper %s", round,
-        ro.iterate_lower_bound.value_or("-"),
-        ro.iterate_upper_bound.value_or("-")));
+    SCOPED_TRACE(absl::StrFormat("round %d lower %s upper %s", round,
+                                 ro.iterate_lower_bound.value_or("-"),
+                                 ro.iterate_upper_bound.value_or("-")));
     std::unique_ptr<Iterator> it = db->NewIterator(ro);
     // The iterator keeps its own copy of the bounds.
     const Bound lower = ro.iterate_lower_bound;

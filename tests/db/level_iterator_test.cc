@@ -53,9 +53,10 @@ class LevelIteratorTest : public ::testing::Test {
 
   // Writes table `number` holding entries (sorted) and returns its metadata.
   // smallest/largest default to the first and last entry.
-  std::shared_ptr<const FileMetaData> WriteTable(
-      uint64_t number, const Entries& entries, std::string smallest = "",
-      std::string largest = "") {
+  std::shared_ptr<const FileMetaData> WriteTable(uint64_t number,
+                                                 const Entries& entries,
+                                                 std::string smallest = "",
+                                                 std::string largest = "") {
     const std::string path = TableFileName(dir_.path(), number);
     absl::StatusOr<std::unique_ptr<WritableFile>> file =
         Env::Default()->NewWritableFile(path);
@@ -233,7 +234,8 @@ TEST_F(LevelIteratorTest, PassesOverTablesWithNoEntryInRange) {
   // #2 is empty although its metadata claims a range between #1 and #3.
   Entries a = {{IKey("a", 1), "a"}};
   Entries c = {{IKey("c", 1), "c"}};
-  FileList files = {WriteTable(1, a), WriteTable(2, {}, IKey("b", 2), IKey("b", 1)),
+  FileList files = {WriteTable(1, a),
+                    WriteTable(2, {}, IKey("b", 2), IKey("b", 1)),
                     WriteTable(3, c)};
   std::unique_ptr<InternalIterator> it = NewIter(files);
   it->Seek(IKey("b", 9));
@@ -339,8 +341,8 @@ TEST_F(LevelIteratorTest, RandomOperationsMatchSortedEntries) {
   FileList files;
   for (size_t begin = 0; begin < all.size();) {
     const size_t end = std::min(all.size(), begin + 1 + rng() % 60);
-    files.push_back(WriteTable(files.size() + 1,
-                               Entries(all.begin() + begin, all.begin() + end)));
+    files.push_back(WriteTable(
+        files.size() + 1, Entries(all.begin() + begin, all.begin() + end)));
     begin = end;
   }
   std::unique_ptr<InternalIterator> it = NewIter(files);

@@ -112,10 +112,10 @@ TEST(MergingIteratorTest, NoChildrenIsEmpty) {
 }
 
 TEST(MergingIteratorTest, InterleavesChildrenInInternalKeyOrder) {
-  std::unique_ptr<InternalIterator> it =
-      Merge({{{IKey("a", 3), "a3"}, {IKey("c", 1), "c1"}},
-             {},
-             {{IKey("a", 5), "a5"}, {IKey("b", 2), "b2"}, {IKey("d", 4), "d4"}}});
+  std::unique_ptr<InternalIterator> it = Merge(
+      {{{IKey("a", 3), "a3"}, {IKey("c", 1), "c1"}},
+       {},
+       {{IKey("a", 5), "a5"}, {IKey("b", 2), "b2"}, {IKey("d", 4), "d4"}}});
   std::vector<std::string> values;
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     values.emplace_back(it->value());
@@ -185,10 +185,10 @@ TEST(MergingIteratorTest, ChildErrorStopsTheMergeAndIsReported) {
 TEST(MergingIteratorTest, StatusReportsTheFirstChildError) {
   std::vector<std::unique_ptr<InternalIterator>> iters;
   iters.push_back(std::make_unique<VectorIterator>(Entries{}));
-  iters.push_back(std::make_unique<VectorIterator>(
-      Entries{{IKey("a", 1), "a"}}, /*fail_at=*/0));
-  iters.push_back(std::make_unique<VectorIterator>(
-      Entries{{IKey("b", 1), "b"}}, /*fail_at=*/0));
+  iters.push_back(std::make_unique<VectorIterator>(Entries{{IKey("a", 1), "a"}},
+                                                   /*fail_at=*/0));
+  iters.push_back(std::make_unique<VectorIterator>(Entries{{IKey("b", 1), "b"}},
+                                                   /*fail_at=*/0));
   std::unique_ptr<InternalIterator> it = NewMergingIterator(std::move(iters));
   it->SeekToLast();
   EXPECT_FALSE(it->Valid());
@@ -215,8 +215,8 @@ TEST_P(MergingIteratorModelTest, MatchesBruteForceMerge) {
           IKey(absl::StrFormat("k%03d", rng() % 60), static_cast<uint64_t>(i));
       std::string value = absl::StrFormat("v%d", i);
       // Skewed: some children get most entries, some none.
-      const size_t child = std::min(rng() % children.size(),
-                                    rng() % children.size());
+      const size_t child =
+          std::min(rng() % children.size(), rng() % children.size());
       children[child].emplace_back(entry_key, value);
       all.emplace_back(std::move(entry_key), std::move(value));
     }
@@ -269,8 +269,8 @@ TEST_P(MergingIteratorModelTest, MatchesBruteForceMerge) {
           break;
       }
       if (pos > all.size()) pos = all.size();
-      ASSERT_EQ(it->Valid(), pos < all.size()) << "round " << round << " op "
-                                               << op;
+      ASSERT_EQ(it->Valid(), pos < all.size())
+          << "round " << round << " op " << op;
       if (it->Valid()) {
         ASSERT_EQ(it->key(), all[pos].first)
             << InternalKeyDebugString(it->key()) << " vs "
