@@ -113,6 +113,22 @@ void DBImpl::InstallViewLocked(MemTable* mem, std::vector<MemTable*> imm) {
 
 absl::StatusOr<std::string> DBImpl::Get(const ReadOptions& options,
                                         std::string_view key) {
+  if (statistics_ == nullptr) return GetImpl(options, key);
+  const uint64_t start = env_->NowMicros();
+  absl::StatusOr<std::string> result = GetImpl(options, key);
+  RecordTick(Ticker::kGets);
+  if (result.ok()) {
+    RecordTick(Ticker::kGetHits);
+    RecordTick(Ticker::kBytesRead, result->size());
+  } else if (absl::IsNotFound(result.status())) {
+    RecordTick(Ticker::kGetMisses);
+  }
+  RecordLatency(HistogramType::kGetMicros, env_->NowMicros() - start);
+  return result;
+}
+
+absl::StatusOr<std::string> DBImpl::GetImpl(const ReadOptions& options,
+                                            std::string_view key) {
   if (key.size() > kMaxKeySize) {
     return absl::InvalidArgumentError(
         absl::StrFormat("Get: key of %d bytes exceeds the limit of %d bytes",
@@ -175,10 +191,11 @@ absl::StatusOr<std::string> DBImpl::Get(const ReadOptions& options,
     result = search_table(**it);
   }
   for (int level = 1; !result.has_value() && level < kNumLevels; ++level) {
-    for (const auto& f : version.files(level)) {
-      result = search_table(*f);
-      if (result.has_value()) break;
-    }
+    // The only file of the level that can hold the key: the first whose
+    // largest key is >= the lookup key (no user key spans two files).
+    const Version::FileList& files = version.files(level);
+    const size_t i = version.FindFile(level, lookup.internal_key());
+    if (i < files.size()) result = search_table(*files[i]);
   }
   if (!result.has_value()) return absl::NotFoundError("key not found");
   if (!result->ok()) return *std::move(result);
@@ -208,7 +225,7 @@ std::unique_ptr<Iterator> DBImpl::NewIterator(const ReadOptions& options) {
   }
   return NewDBIterator(NewMergingIterator(std::move(children)), sequence,
                        std::move(view), options.iterate_lower_bound,
-                       options.iterate_upper_bound);
+                       options.iterate_upper_bound, statistics_);
 }
 
 const Snapshot* DBImpl::GetSnapshot() {

@@ -162,6 +162,10 @@ class DBImpl final : public DB {
   SequenceNumber SmallestSnapshotLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // --- db_impl.cc ---
+  // Get without the statistics.
+  absl::StatusOr<std::string> GetImpl(const ReadOptions& options,
+                                      std::string_view key)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // The current view and the sequence number a read at `options` sees.
   std::shared_ptr<const ReadView> GetReadView(const ReadOptions& options,
                                               SequenceNumber* sequence)

@@ -4,18 +4,43 @@
 #include <utility>
 
 #include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
 #include "util/strings.h"
 
 namespace ferrisdb {
 namespace {
+
+// Counts one positioning of an iterator and times it, if statistics are
+// kept.
+class SeekRecorder {
+ public:
+  explicit SeekRecorder(Statistics* statistics)
+      : statistics_(statistics),
+        start_nanos_(statistics != nullptr ? absl::GetCurrentTimeNanos() : 0) {}
+  ~SeekRecorder() {
+    if (statistics_ == nullptr) return;
+    statistics_->RecordTick(Ticker::kIteratorSeeks);
+    statistics_->RecordLatency(
+        HistogramType::kSeekMicros,
+        static_cast<uint64_t>(absl::GetCurrentTimeNanos() - start_nanos_) /
+            1000);
+  }
+  SeekRecorder(const SeekRecorder&) = delete;
+  SeekRecorder& operator=(const SeekRecorder&) = delete;
+
+ private:
+  Statistics* const statistics_;
+  const int64_t start_nanos_;
+};
 
 class DBIter final : public Iterator {
  public:
   DBIter(std::unique_ptr<InternalIterator> internal, SequenceNumber sequence,
          std::shared_ptr<const void> pinned,
          std::optional<std::string> lower_bound,
-         std::optional<std::string> upper_bound)
-      : pinned_(std::move(pinned)),
+         std::optional<std::string> upper_bound, Statistics* statistics)
+      : statistics_(statistics),
+        pinned_(std::move(pinned)),
         iter_(std::move(internal)),
         sequence_(sequence),
         lower_bound_(std::move(lower_bound)),
@@ -37,6 +62,7 @@ class DBIter final : public Iterator {
   }
 
   void SeekToFirst() override {
+    const SeekRecorder record(statistics_);
     if (lower_bound_.has_value()) {
       SeekImpl(*lower_bound_);
       return;
@@ -48,6 +74,7 @@ class DBIter final : public Iterator {
   }
 
   void SeekToLast() override {
+    const SeekRecorder record(statistics_);
     if (upper_bound_.has_value()) {
       SeekBeforeUpperBound();
       return;
@@ -59,6 +86,7 @@ class DBIter final : public Iterator {
   }
 
   void Seek(std::string_view target) override {
+    const SeekRecorder record(statistics_);
     if (lower_bound_.has_value() && target < std::string_view(*lower_bound_)) {
       target = *lower_bound_;
     }
@@ -66,6 +94,7 @@ class DBIter final : public Iterator {
   }
 
   void SeekForPrev(std::string_view target) override {
+    const SeekRecorder record(statistics_);
     if (upper_bound_.has_value() && target >= std::string_view(*upper_bound_)) {
       SeekBeforeUpperBound();
       return;
@@ -84,6 +113,7 @@ class DBIter final : public Iterator {
   }
 
   void Next() override {
+    if (statistics_ != nullptr) statistics_->RecordTick(Ticker::kIteratorNexts);
     if (direction_ == Direction::kBackward) {
       // iter_ sits just before the entries of saved_key_ (or is invalid if
       // they start the source); step onto them, then past them.
@@ -101,6 +131,7 @@ class DBIter final : public Iterator {
   }
 
   void Prev() override {
+    if (statistics_ != nullptr) statistics_->RecordTick(Ticker::kIteratorPrevs);
     if (direction_ == Direction::kForward) {
       // Move iter_ before every entry of the current user key.
       saved_key_.assign(ExtractUserKey(iter_->key()));
@@ -237,6 +268,7 @@ class DBIter final : public Iterator {
     }
   }
 
+  Statistics* const statistics_;  // may be nullptr
   const std::shared_ptr<const void> pinned_;
   const std::unique_ptr<InternalIterator> iter_;
   const SequenceNumber sequence_;
@@ -256,10 +288,10 @@ class DBIter final : public Iterator {
 std::unique_ptr<Iterator> NewDBIterator(
     std::unique_ptr<InternalIterator> internal, SequenceNumber sequence,
     std::shared_ptr<const void> pinned, std::optional<std::string> lower_bound,
-    std::optional<std::string> upper_bound) {
+    std::optional<std::string> upper_bound, Statistics* statistics) {
   return std::make_unique<DBIter>(std::move(internal), sequence,
                                   std::move(pinned), std::move(lower_bound),
-                                  std::move(upper_bound));
+                                  std::move(upper_bound), statistics);
 }
 
 }  // namespace ferrisdb

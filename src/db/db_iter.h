@@ -10,6 +10,7 @@
 #include <string>
 
 #include "ferrisdb/iterator.h"
+#include "ferrisdb/statistics.h"
 #include "memtable/internal_key.h"
 #include "util/internal_iterator.h"
 
@@ -24,10 +25,12 @@ namespace ferrisdb {
 // stops at the first internal entry whose user key is >= upper_bound;
 // moving backward, at the first one below lower_bound: it reads at most one
 // entry past a bound.
+//
+// statistics (may be nullptr) receives the iterator's seeks and steps.
 std::unique_ptr<Iterator> NewDBIterator(
     std::unique_ptr<InternalIterator> internal, SequenceNumber sequence,
     std::shared_ptr<const void> pinned, std::optional<std::string> lower_bound,
-    std::optional<std::string> upper_bound);
+    std::optional<std::string> upper_bound, Statistics* statistics = nullptr);
 
 }  // namespace ferrisdb
 

@@ -460,6 +460,7 @@ class CompactionCrashTest : public ::testing::Test {
     History h;
     FERRISDB_ASSERT_OK(RunSteps(db->get(), steps_, &h));
     total_calls_ = env.call_count();
+    if (std::getenv("DEBUGX")) std::printf("calls %d\n%s\n%s\n", (int)total_calls_, (*db)->GetProperty("ferrisdb.stats")->c_str(), (*db)->GetProperty("ferrisdb.sstables")->c_str());
     db->reset();
     env.ClearFaults();
     // The workload must reach every part of compaction it is meant to.
@@ -508,6 +509,7 @@ class CompactionCrashTest : public ::testing::Test {
       ASSERT_THAT(db, IsOk()) << context << ": reopen after the crash";
       VerifyRecovered(db->get(), h, context, &model, &sequence);
       if (HasFatalFailure()) return;
+      if (std::getenv("DEBUGX")) std::printf("%s: writes %d acked %d durable %d recovered seq %d keys %d\n", context.c_str(), (int)h.writes.size(), (int)h.acked, (int)h.durable, (int)sequence, (int)model.size());
     }
     CheckKeepsWorking(path, model, sequence, seed_ + 7, context);
   }

@@ -411,6 +411,27 @@ TEST_F(CompactionTest, StatisticsCountTheWork) {
             2000u);
   EXPECT_EQ(statistics_->GetHistogramData(HistogramType::kFlushMicros).count,
             statistics_->GetTicker(Ticker::kFlushes));
+
+  EXPECT_EQ(Get(Key(7)).size(), 100u);
+  EXPECT_EQ(Get(Key(7)).size(), 100u);
+  EXPECT_EQ(Get("missing"), "NOT_FOUND");
+  EXPECT_EQ(statistics_->GetTicker(Ticker::kGets), 3u);
+  EXPECT_EQ(statistics_->GetTicker(Ticker::kGetHits), 2u);
+  EXPECT_EQ(statistics_->GetTicker(Ticker::kGetMisses), 1u);
+  EXPECT_EQ(statistics_->GetTicker(Ticker::kBytesRead), 200u);
+  EXPECT_EQ(statistics_->GetHistogramData(HistogramType::kGetMicros).count,
+            3u);
+  std::unique_ptr<Iterator> it = db_->NewIterator({});
+  it->Seek(Key(10));
+  it->Next();
+  it->Next();
+  it->Prev();
+  it->SeekToLast();
+  EXPECT_EQ(statistics_->GetTicker(Ticker::kIteratorSeeks), 2u);
+  EXPECT_EQ(statistics_->GetTicker(Ticker::kIteratorNexts), 2u);
+  EXPECT_EQ(statistics_->GetTicker(Ticker::kIteratorPrevs), 1u);
+  EXPECT_EQ(statistics_->GetHistogramData(HistogramType::kSeekMicros).count,
+            2u);
 }
 
 TEST_F(CompactionTest, BadLevelOptionsAreRejected) {
