@@ -42,7 +42,9 @@ absl::Status CompactionJob::MergeInputs() {
       FERRISDB_ASSIGN_OR_RETURN(
           std::shared_ptr<const TableReader> reader,
           context_.table_cache->Get(f->number, f->file_size));
-      children.push_back(reader->NewIterator(/*verify_checksums=*/true));
+      // Compaction reads each block once: keep them out of the cache.
+      children.push_back(reader->NewIterator(/*verify_checksums=*/true,
+                                             /*fill_cache=*/false));
       readers.push_back(std::move(reader));
       bytes_read_ += f->file_size;
     }

@@ -13,10 +13,11 @@ class LevelIterator final : public InternalIterator {
  public:
   LevelIterator(TableCache* table_cache,
                 std::vector<std::shared_ptr<const FileMetaData>> files,
-                bool verify_checksums)
+                bool verify_checksums, bool fill_cache)
       : table_cache_(table_cache),
         files_(std::move(files)),
         verify_checksums_(verify_checksums),
+        fill_cache_(fill_cache),
         file_index_(files_.size()) {}
 
   bool Valid() const override {
@@ -105,7 +106,8 @@ class LevelIterator final : public InternalIterator {
       return false;
     }
     file_index_ = index;
-    table_iter_ = NewPinnedTableIterator(*std::move(reader), verify_checksums_);
+    table_iter_ = NewPinnedTableIterator(*std::move(reader), verify_checksums_,
+                                         fill_cache_);
     return true;
   }
 
@@ -153,6 +155,7 @@ class LevelIterator final : public InternalIterator {
   TableCache* const table_cache_;
   const std::vector<std::shared_ptr<const FileMetaData>> files_;
   const bool verify_checksums_;
+  const bool fill_cache_;
 
   // files_.size() when no file is open.
   size_t file_index_;
@@ -168,9 +171,9 @@ class LevelIterator final : public InternalIterator {
 std::unique_ptr<InternalIterator> NewLevelIterator(
     TableCache* table_cache,
     std::vector<std::shared_ptr<const FileMetaData>> files,
-    bool verify_checksums) {
+    bool verify_checksums, bool fill_cache) {
   return std::make_unique<LevelIterator>(table_cache, std::move(files),
-                                         verify_checksums);
+                                         verify_checksums, fill_cache);
 }
 
 }  // namespace ferrisdb

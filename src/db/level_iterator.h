@@ -34,7 +34,7 @@ namespace ferrisdb {
 std::unique_ptr<InternalIterator> NewLevelIterator(
     TableCache* table_cache,
     std::vector<std::shared_ptr<const FileMetaData>> files,
-    bool verify_checksums);
+    bool verify_checksums, bool fill_cache = true);
 
 }  // namespace ferrisdb
 

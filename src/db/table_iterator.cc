@@ -8,9 +8,9 @@ namespace {
 class PinnedTableIterator final : public InternalIterator {
  public:
   PinnedTableIterator(std::shared_ptr<const TableReader> reader,
-                      bool verify_checksums)
+                      bool verify_checksums, bool fill_cache)
       : reader_(std::move(reader)),
-        iter_(reader_->NewIterator(verify_checksums)) {}
+        iter_(reader_->NewIterator(verify_checksums, fill_cache)) {}
 
   bool Valid() const override { return iter_->Valid(); }
   void SeekToFirst() override { iter_->SeekToFirst(); }
@@ -32,9 +32,10 @@ class PinnedTableIterator final : public InternalIterator {
 }  // namespace
 
 std::unique_ptr<InternalIterator> NewPinnedTableIterator(
-    std::shared_ptr<const TableReader> reader, bool verify_checksums) {
+    std::shared_ptr<const TableReader> reader, bool verify_checksums,
+    bool fill_cache) {
   return std::make_unique<PinnedTableIterator>(std::move(reader),
-                                               verify_checksums);
+                                               verify_checksums, fill_cache);
 }
 
 }  // namespace ferrisdb

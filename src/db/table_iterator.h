@@ -14,7 +14,8 @@ namespace ferrisdb {
 // An iterator over every entry of reader (see TableReader::NewIterator), which
 // keeps reader alive. REQUIRES: reader != nullptr.
 std::unique_ptr<InternalIterator> NewPinnedTableIterator(
-    std::shared_ptr<const TableReader> reader, bool verify_checksums);
+    std::shared_ptr<const TableReader> reader, bool verify_checksums,
+    bool fill_cache = true);
 
 }  // namespace ferrisdb
 

@@ -183,7 +183,7 @@ TableReader::FetchFilterBlock() const {
 }
 
 absl::StatusOr<std::shared_ptr<const Block>> TableReader::ReadDataBlock(
-    const BlockHandle& handle, bool verify_checksums) const {
+    const BlockHandle& handle, bool verify_checksums, bool fill_cache) const {
   char key_buf[kCacheKeySize];
   std::string_view key;
   Cache* const cache = options_.block_cache;
@@ -206,7 +206,7 @@ absl::StatusOr<std::shared_ptr<const Block>> TableReader::ReadDataBlock(
         handle.offset);
   }
   auto result = std::make_shared<const Block>(std::move(*block));
-  if (cache != nullptr) {
+  if (cache != nullptr && fill_cache) {
     CacheInsert(cache, key, result, handle.size + sizeof(Block));
   }
   return result;
@@ -221,9 +221,9 @@ absl::Status TableReader::BlockError(const absl::Status& iter_status,
 }
 
 std::unique_ptr<InternalIterator> TableReader::NewIterator(
-    bool verify_checksums) const {
+    bool verify_checksums, bool fill_cache) const {
   return std::make_unique<TwoLevelIterator>(this, FetchIndexBlock(),
-                                            verify_checksums);
+                                            verify_checksums, fill_cache);
 }
 
 absl::StatusOr<uint64_t> TableReader::ApproximateOffsetOf(
@@ -251,7 +251,7 @@ absl::StatusOr<uint64_t> TableReader::ApproximateOffsetOf(
 }
 
 absl::Status TableReader::Get(const LookupKey& key, bool verify_checksums,
-                              GetResult* result) const {
+                              GetResult* result, bool fill_cache) const {
   result->state = GetResult::State::kNotPresent;
   // Pinned blocks are used through raw pointers, so the default path copies
   // no shared_ptr; cached ones are held by these locals until return.
@@ -282,7 +282,8 @@ absl::Status TableReader::Get(const LookupKey& key, bool verify_checksums,
                              footer_.index.offset);
     }
     FERRISDB_ASSIGN_OR_RETURN(std::shared_ptr<const Block> block,
-                              ReadDataBlock(handle, verify_checksums));
+                              ReadDataBlock(handle, verify_checksums,
+                                            fill_cache));
     BlockIter it(block.get(), BlockKeyOrder::kInternal);
     it.Seek(target);
     if (!it.Valid()) {

@@ -79,14 +79,17 @@ class TableReader {
   // the file and block offset); positioning does not clear the error. The
   // iterator holds the index block for its lifetime, even once the block
   // cache has evicted it.
+  // Blocks read from the file enter the block cache only if fill_cache
+  // (bulk scans such as compactions leave the working set alone).
   // REQUIRES: the TableReader outlives the iterator.
-  std::unique_ptr<InternalIterator> NewIterator(bool verify_checksums) const;
+  std::unique_ptr<InternalIterator> NewIterator(bool verify_checksums,
+                                                bool fill_cache = true) const;
 
   // Looks up the newest version of key.user_key() with sequence <=
   // key.sequence(). Consults the bloom filter before reading any data block.
   // OK with result->state set, or the error of a damaged or unreadable block.
   absl::Status Get(const LookupKey& key, bool verify_checksums,
-                   GetResult* result) const;
+                   GetResult* result, bool fill_cache = true) const;
 
   // Approximately where in the file the entries at or after internal_key
   // begin, for DB::GetApproximateSizes: the offset of the data block the
@@ -112,10 +115,12 @@ class TableReader {
   bool has_filter() const { return !footer_.filter.IsNull(); }
   const std::string& file_name() const { return file_name_; }
 
-  // Reads and parses the data block at handle (from the index). Errors are
-  // DataLoss naming the file and handle.offset, or I/O errors.
+  // Reads and parses the data block at handle (from the index), through the
+  // block cache (inserted there only if fill_cache). Errors are DataLoss
+  // naming the file and handle.offset, or I/O errors.
   absl::StatusOr<std::shared_ptr<const Block>> ReadDataBlock(
-      const BlockHandle& handle, bool verify_checksums) const;
+      const BlockHandle& handle, bool verify_checksums,
+      bool fill_cache = true) const;
 
   // DataLoss for a damaged entry found by an iterator over the block at
   // block_offset (the index block or a data block): adds the file name.

@@ -9,8 +9,10 @@ namespace ferrisdb {
 TwoLevelIterator::TwoLevelIterator(
     const TableReader* table,
     absl::StatusOr<std::shared_ptr<const Block>> index_block,
-    bool verify_checksums)
-    : table_(table), verify_checksums_(verify_checksums) {
+    bool verify_checksums, bool fill_cache)
+    : table_(table),
+      verify_checksums_(verify_checksums),
+      fill_cache_(fill_cache) {
   if (!index_block.ok()) {
     status_ = index_block.status();  // every positioning call is then a no-op
     return;
@@ -46,7 +48,7 @@ bool TwoLevelIterator::InitDataBlock() {
     return true;  // already loaded; the caller repositions data_iter_
   }
   absl::StatusOr<std::shared_ptr<const Block>> block =
-      table_->ReadDataBlock(handle, verify_checksums_);
+      table_->ReadDataBlock(handle, verify_checksums_, fill_cache_);
   if (!block.ok()) {
     data_block_.reset();
     status_ = block.status();

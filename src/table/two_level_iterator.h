@@ -27,7 +27,7 @@ class TwoLevelIterator final : public InternalIterator {
   // makes the iterator invalid with that status.
   TwoLevelIterator(const TableReader* table,
                    absl::StatusOr<std::shared_ptr<const Block>> index_block,
-                   bool verify_checksums);
+                   bool verify_checksums, bool fill_cache = true);
 
   // Invalid once status() is not OK; the error stays.
   bool Valid() const override {
@@ -55,6 +55,7 @@ class TwoLevelIterator final : public InternalIterator {
 
   const TableReader* const table_;
   const bool verify_checksums_;
+  const bool fill_cache_;
   std::shared_ptr<const Block> index_block_;  // viewed by index_iter_
   BlockIter index_iter_;
   std::shared_ptr<const Block> data_block_;

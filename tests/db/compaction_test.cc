@@ -434,6 +434,32 @@ TEST_F(CompactionTest, StatisticsCountTheWork) {
             2u);
 }
 
+TEST_F(CompactionTest, ReadsWithoutFillCacheAndCompactionsLeaveTheCacheAlone) {
+  Open();
+  std::mt19937 rng(11);
+  for (int i = 0; i < 3000; ++i) {
+    ASSERT_THAT(db_->Put({}, Key(i), RandomValue(&rng, 100)), IsOk());
+  }
+  ASSERT_THAT(db_->CompactRange(std::nullopt, std::nullopt), IsOk());
+  ASSERT_THAT(impl()->TEST_WaitForCompactions(), IsOk());
+  // Flushes and compactions read tables, but insert no data block.
+  EXPECT_EQ(db_->GetBlockCacheStatistics().inserts, 0u);
+
+  ReadOptions no_fill;
+  no_fill.fill_cache = false;
+  std::unique_ptr<Iterator> it = db_->NewIterator(no_fill);
+  int n = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) ++n;
+  EXPECT_EQ(n, 3000);
+  for (int i = 0; i < 3000; i += 10) {
+    ASSERT_THAT(db_->Get(no_fill, Key(i)), IsOk());
+  }
+  EXPECT_EQ(db_->GetBlockCacheStatistics().inserts, 0u);
+
+  ASSERT_THAT(db_->Get({}, Key(5)), IsOk());  // fill_cache defaults to true
+  EXPECT_GT(db_->GetBlockCacheStatistics().inserts, 0u);
+}
+
 TEST_F(CompactionTest, BadLevelOptionsAreRejected) {
   options_.level0_file_num_compaction_trigger = 8;
   options_.level0_slowdown_writes_trigger = 4;
