@@ -106,7 +106,9 @@ class DB {
   //   "ferrisdb.num-files-at-level<N>"  number of tables at level N (0..6)
   //   "ferrisdb.stats"                  per-level files, sizes, scores and
   //                                     compaction I/O; write amplification
-  //                                     and write-stall time (text)
+  //                                     and write-stall time; then every
+  //                                     counter and histogram of
+  //                                     Options::statistics, if set (text)
   //   "ferrisdb.sstables"               every table per level with its
   //                                     number, size and key range (text)
   //   "ferrisdb.approximate-memory-usage"  bytes held by the memtables

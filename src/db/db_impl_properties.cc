@@ -39,7 +39,14 @@ absl::StatusOr<std::string> DBImpl::GetProperty(std::string_view name) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "GetProperty: %s: the level must be 0..%d", name, kNumLevels - 1));
   }
-  if (name == "ferrisdb.stats") return stats_.Format(version, *picker_);
+  if (name == "ferrisdb.stats") {
+    std::string text = stats_.Format(version, *picker_);
+    if (statistics_ != nullptr) {
+      text += "Statistics (Options::statistics):\n";
+      text += statistics_->ToString();
+    }
+    return text;
+  }
   if (name == "ferrisdb.sstables") return SstablesText(version);
   if (name == "ferrisdb.approximate-memory-usage") {
     size_t bytes = view_->mem()->ApproximateMemoryUsage();

@@ -370,6 +370,8 @@ TEST_F(CompactionTest, Properties) {
   ASSERT_THAT(stats, IsOk());
   EXPECT_NE(stats->find("write amplification"), std::string::npos) << *stats;
   EXPECT_NE(stats->find("  L1 "), std::string::npos) << *stats;
+  EXPECT_NE(stats->find("ferrisdb.compaction.micros"), std::string::npos)
+      << *stats;
 }
 
 TEST_F(CompactionTest, ApproximateSizesFollowTheData) {

@@ -76,10 +76,30 @@ class ModelTest : public ::testing::TestWithParam<uint32_t> {
     }
   }
 
-  // Full scans both ways, then random seeks with a few steps each way.
-  void CheckIterator(const Model& model, const Snapshot* snapshot) {
+  // Full scans both ways, then random seeks with a few steps each way;
+  // sometimes within random iterate bounds (the model cut to match).
+  void CheckIterator(const Model& full_model, const Snapshot* snapshot) {
     ReadOptions ro;
     ro.snapshot = snapshot;
+    Model bounded;
+    const Model* model_ptr = &full_model;
+    if (rng_() % 3 == 0) {
+      if (rng_() % 2 == 0) ro.iterate_lower_bound = RandomKey();
+      if (rng_() % 2 == 0) ro.iterate_upper_bound = RandomKey();
+      auto lo = ro.iterate_lower_bound
+                    ? full_model.lower_bound(*ro.iterate_lower_bound)
+                    : full_model.begin();
+      auto hi = ro.iterate_upper_bound
+                    ? full_model.lower_bound(*ro.iterate_upper_bound)
+                    : full_model.end();
+      if (ro.iterate_lower_bound && ro.iterate_upper_bound &&
+          *ro.iterate_upper_bound <= *ro.iterate_lower_bound) {
+        hi = lo;  // an empty range
+      }
+      bounded = Model(lo, hi);
+      model_ptr = &bounded;
+    }
+    const Model& model = *model_ptr;
     std::unique_ptr<Iterator> it = db_->NewIterator(ro);
     auto m = model.begin();
     for (it->SeekToFirst(); it->Valid(); it->Next(), ++m) {
