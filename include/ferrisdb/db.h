@@ -101,6 +101,13 @@ class DB {
   virtual absl::Status CompactRange(std::optional<std::string_view> begin,
                                     std::optional<std::string_view> end) = 0;
 
+  // Re-reads every block of every live table file from storage (bypassing
+  // the block cache) and checks its checksum and contents. OK if all are
+  // intact; otherwise DataLoss listing every damaged block found, each with
+  // its file and offset (or the I/O error that stopped a read). Concurrent
+  // reads and writes proceed; tables written meanwhile are not checked.
+  virtual absl::Status VerifyChecksums() = 0;
+
   // The value of a property of the DB, or InvalidArgument for an unknown
   // name. Properties:
   //   "ferrisdb.num-files-at-level<N>"  number of tables at level N (0..6)

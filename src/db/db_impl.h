@@ -4,7 +4,7 @@
 //   db_impl_write.cc    the write path: group commit, memtable switch
 //   db_impl_flush.cc    the flush thread: immutable memtable -> L0 table
 //   db_impl_compaction.cc  the compaction thread, CompactRange
-//   db_impl_properties.cc  GetProperty, GetApproximateSizes
+//   db_impl_properties.cc  GetProperty, GetApproximateSizes, VerifyChecksums
 //   destroy_db.cc       DestroyDB
 //
 // Who owns what:
@@ -70,6 +70,7 @@ class DBImpl final : public DB {
   absl::Status CompactRange(std::optional<std::string_view> begin,
                             std::optional<std::string_view> end) override;
   absl::StatusOr<std::string> GetProperty(std::string_view name) override;
+  absl::Status VerifyChecksums() override;
   absl::StatusOr<std::vector<uint64_t>> GetApproximateSizes(
       std::span<const Range> ranges) override;
   CacheStatistics GetBlockCacheStatistics() const override;

@@ -39,19 +39,8 @@ absl::StatusOr<std::shared_ptr<const TableReader>> TableCache::Get(
     readers_->Release(h);
     return reader;
   }
-  const std::string path = TableFileName(dbname_, number);
-  FERRISDB_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file,
-                            env_->NewRandomAccessFile(path));
-  TableReadOptions options;
-  options.block_cache = block_cache_;
-  // Stable per file, distinct per DB: file numbers stay below 2^40, and
-  // NewId() values below 2^24.
-  options.cache_id = block_cache_id_prefix_ << 40 | number;
-  options.cache_index_and_filter_blocks = cache_index_and_filter_blocks_;
-  FERRISDB_ASSIGN_OR_RETURN(
-      std::unique_ptr<TableReader> opened,
-      TableReader::Open(options, std::move(file), file_size,
-                        path.substr(dbname_.size() + 1)));
+  FERRISDB_ASSIGN_OR_RETURN(std::unique_ptr<TableReader> opened,
+                            Open(number, file_size, /*use_block_cache=*/true));
   ReaderPtr reader(std::move(opened));
   // Two threads may open the same table at once; the later insert replaces
   // the earlier, and both readers stay valid for their users.
@@ -59,6 +48,28 @@ absl::StatusOr<std::shared_ptr<const TableReader>> TableCache::Get(
                                       1, &DeleteReader);
   readers_->Release(h);
   return reader;
+}
+
+absl::StatusOr<std::unique_ptr<TableReader>> TableCache::OpenUncached(
+    uint64_t number, uint64_t file_size) {
+  return Open(number, file_size, /*use_block_cache=*/false);
+}
+
+absl::StatusOr<std::unique_ptr<TableReader>> TableCache::Open(
+    uint64_t number, uint64_t file_size, bool use_block_cache) {
+  const std::string path = TableFileName(dbname_, number);
+  FERRISDB_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file,
+                            env_->NewRandomAccessFile(path));
+  TableReadOptions options;
+  if (use_block_cache) {
+    options.block_cache = block_cache_;
+    // Stable per file, distinct per DB: file numbers stay below 2^40, and
+    // NewId() values below 2^24.
+    options.cache_id = block_cache_id_prefix_ << 40 | number;
+    options.cache_index_and_filter_blocks = cache_index_and_filter_blocks_;
+  }
+  return TableReader::Open(options, std::move(file), file_size,
+                           path.substr(dbname_.size() + 1));
 }
 
 void TableCache::Evict(uint64_t number) {

@@ -30,10 +30,19 @@ class TableCache {
   absl::StatusOr<std::shared_ptr<const TableReader>> Get(uint64_t number,
                                                          uint64_t file_size);
 
+  // A new reader of table `number`, not shared and not reading through the
+  // block cache (for verification, which must see the file's bytes).
+  absl::StatusOr<std::unique_ptr<TableReader>> OpenUncached(
+      uint64_t number, uint64_t file_size);
+
   // Forgets table `number` (its file is being deleted).
   void Evict(uint64_t number);
 
  private:
+  absl::StatusOr<std::unique_ptr<TableReader>> Open(uint64_t number,
+                                                    uint64_t file_size,
+                                                    bool use_block_cache);
+
   const std::string dbname_;
   Env* const env_;
   Cache* const block_cache_;

@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -110,6 +111,14 @@ class TableReader {
     return footer_.filter.IsNull() ? footer_.index.offset
                                    : footer_.filter.offset;
   }
+
+  // Re-reads every block from the file, bypassing the block cache: each
+  // data block (checksum verified, every entry decoded, keys strictly
+  // ascending and within its index separator), the index and the filter.
+  // Returns one error per damaged block (DataLoss naming the file and the
+  // block's offset) or I/O error; empty when the table is intact. Stops
+  // early only when the index itself is unusable.
+  std::vector<absl::Status> VerifyBlocks() const;
 
   const TableProperties& properties() const { return properties_; }
   bool has_filter() const { return !footer_.filter.IsNull(); }

@@ -58,16 +58,21 @@ Model SmallModel() {
 }
 
 // Runs every read on `contents`; returns how many reads reported damage.
+// *verified_clean tells whether Open and VerifyBlocks found nothing wrong.
 int CheckDamagedTable(const std::string& contents, const Model& model,
-                      const std::string& what) {
+                      const std::string& what, bool* verified_clean) {
   SCOPED_TRACE(what);
   int errors = 0;
+  *verified_clean = false;
   absl::StatusOr<std::unique_ptr<TableReader>> table =
       OpenTable(contents, kFileName);
   if (!table.ok()) {
     EXPECT_TRUE(IsGoodError(table.status()));
     return 1;
   }
+  const std::vector<absl::Status> problems = (*table)->VerifyBlocks();
+  for (const absl::Status& p : problems) EXPECT_TRUE(IsGoodError(p));
+  *verified_clean = problems.empty();
   // Full scans, both directions: a prefix of the model, then OK at the end or
   // DataLoss.
   std::unique_ptr<InternalIterator> it = (*table)->NewIterator(true);
@@ -157,7 +162,9 @@ void RunEveryByte(CompressionType compression) {
     }
   }
   ASSERT_LT(good.size(), 8000u) << "keep the exhaustive loops fast";
-  ASSERT_EQ(CheckDamagedTable(good, model, "undamaged"), 0);
+  bool verified_clean = false;
+  ASSERT_EQ(CheckDamagedTable(good, model, "undamaged", &verified_clean), 0);
+  ASSERT_TRUE(verified_clean);
   for (size_t i = 0; i < good.size(); ++i) {
     for (int mode = 0; mode < 2; ++mode) {
       std::string bad = good;
@@ -165,11 +172,14 @@ void RunEveryByte(CompressionType compression) {
       const bool changed = bad[i] != good[i];
       const int errors = CheckDamagedTable(
           bad, model,
-          "byte " + std::to_string(i) + (mode == 0 ? " xor 0xff" : " = 0x00"));
+          "byte " + std::to_string(i) + (mode == 0 ? " xor 0xff" : " = 0x00"),
+          &verified_clean);
       // Every byte is covered by a checksum: a change must be noticed by at
-      // least one of the reads (the scans touch every block).
+      // least one of the reads (the scans touch every block), and by Open
+      // plus VerifyBlocks alone.
       if (changed) {
         EXPECT_GT(errors, 0) << "undetected damage at byte " << i;
+        EXPECT_FALSE(verified_clean) << "VerifyBlocks missed byte " << i;
       }
       if (::testing::Test::HasFailure()) return;
     }
