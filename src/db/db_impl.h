@@ -115,7 +115,8 @@ class DBImpl final : public DB {
   // Deletes files no version, log or manifest in use needs: logs older than
   // the manifest's log number, tables in no version still in use (and not
   // being written), old manifests and temporary files. Called only after
-  // the manifest edit that dropped them is durable.
+  // the manifest edit that dropped them is durable. Releases mu_ while it
+  // unlinks.
   void DeleteObsoleteFilesLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // --- db_impl_write.cc ---

@@ -226,6 +226,7 @@ void DBImpl::DeleteObsoleteFilesLocked() {
   // Tables of every version still in use: readers and a running
   // compaction may hold versions older than the current one.
   std::set<uint64_t> live_tables = pending_outputs_;
+  std::vector<std::string> doomed;
   versions_->AddLiveFiles(&live_tables);
   for (const std::string& name : *children) {
     std::optional<ParsedFileName> parsed = ParseFileName(name);
@@ -251,8 +252,15 @@ void DBImpl::DeleteObsoleteFilesLocked() {
       case FileType::kCurrent:
         break;
     }
-    if (obsolete) env_->RemoveFile(dbname_ + "/" + name).IgnoreError();
+    if (obsolete) doomed.push_back(dbname_ + "/" + name);
   }
+  if (doomed.empty()) return;
+  // Unlinking (large files especially) can take a while: let writers and
+  // readers go on. No name listed can come back into use: file numbers are
+  // never reused, and CURRENT's temporary file is only written under mu_.
+  mu_.Unlock();
+  for (const std::string& path : doomed) env_->RemoveFile(path).IgnoreError();
+  mu_.Lock();
 }
 
 absl::Status DBImpl::SyncExistingFile(const std::string& path) {
