@@ -1,7 +1,10 @@
 // ferrisdb_bench: a db_bench-style driver. Runs the benchmarks named by
 // --benchmarks, in order, against one database and prints one line per
 // benchmark, then the database size, the write amplification and the peak
-// memory. See docs/performance.md for how to run it and for measured figures.
+// memory; with --stats also the DB's own per-level compaction figures
+// (GetProperty("ferrisdb.stats")), with --statistics its counters and
+// latency histograms (Options::statistics). See docs/performance.md for how
+// to run it and for measured figures.
 //
 // Uses only the public API to drive the database, so that its figures are
 // what an application sees; the latency histogram is the library's
@@ -35,6 +38,7 @@
 #include "ferrisdb/db.h"
 #include "ferrisdb/iterator.h"
 #include "ferrisdb/options.h"
+#include "ferrisdb/statistics.h"
 #include "ferrisdb/version.h"
 #include "util/histogram.h"
 
@@ -57,6 +61,28 @@ ABSL_FLAG(std::string, compression, "none",
 ABSL_FLAG(int64_t, write_buffer_size, int64_t{64} << 20,
           "Options::write_buffer_size in bytes.");
 ABSL_FLAG(int64_t, block_size, 4096, "Options::block_size in bytes.");
+// The compaction defaults are the library's own (Options), so that a run
+// without these flags measures what an application gets.
+ABSL_FLAG(int64_t, target_file_size,
+          static_cast<int64_t>(ferrisdb::Options().target_file_size),
+          "Options::target_file_size in bytes: compaction output tables are "
+          "cut at this size.");
+ABSL_FLAG(int64_t, max_bytes_for_level_base,
+          static_cast<int64_t>(ferrisdb::Options().max_bytes_for_level_base),
+          "Options::max_bytes_for_level_base in bytes: the target size of "
+          "level 1 (level L aims at base * multiplier^(L-1)).");
+ABSL_FLAG(int32_t, level0_trigger,
+          ferrisdb::Options().level0_file_num_compaction_trigger,
+          "Options::level0_file_num_compaction_trigger: level-0 files that "
+          "start a compaction into level 1 (at most the slowdown trigger).");
+ABSL_FLAG(bool, stats, false,
+          "After the benchmarks, before closing, print the DB's "
+          "GetProperty(\"ferrisdb.stats\") (files, sizes and compaction I/O "
+          "per level) and its own write amplification figure.");
+ABSL_FLAG(bool, statistics, false,
+          "Record a ferrisdb::Statistics (Options::statistics) and print its "
+          "counters and latency histograms at the end. Recording has a small "
+          "cost per operation.");
 ABSL_FLAG(int32_t, bloom_bits, 10, "Options::bloom_bits_per_key (0: none).");
 ABSL_FLAG(int64_t, cache_mb, 64, "Options::block_cache_capacity in MiB.");
 ABSL_FLAG(int32_t, threads, 1,
@@ -98,6 +124,8 @@ struct Config {
   bool temporary_db = false;
   bool use_existing_db = false;
   bool keep_db = false;
+  bool print_stats = false;  // --stats
+  // options.statistics is set by --statistics.
   Options options;
   std::string compression_name;
 };
@@ -168,6 +196,9 @@ class Benchmark {
   bool Run(const std::string& name);
 
   uint64_t user_bytes_written() const { return user_bytes_written_; }
+  absl::StatusOr<std::string> GetProperty(std::string_view name) {
+    return db_->GetProperty(name);
+  }
   void CloseDB() { db_.reset(); }
 
  private:
@@ -479,6 +510,20 @@ void Benchmark::Report(const std::string& name, const BenchResult& result) {
   std::fflush(stdout);
 }
 
+// The DB's own write amplification as "ferrisdb.stats" states it ("...
+// write amplification: 2.31"), or nullopt if the text has no such figure.
+// The text is meant for people; this is the one figure the summary repeats.
+std::optional<double> WriteAmpOfStats(const std::string& stats) {
+  static constexpr std::string_view kLabel = "write amplification: ";
+  const size_t at = stats.find(kLabel);
+  if (at == std::string::npos) return std::nullopt;
+  const char* begin = stats.c_str() + at + kLabel.size();
+  char* end = nullptr;
+  const double value = std::strtod(begin, &end);
+  if (end == begin) return std::nullopt;
+  return value;
+}
+
 Config ParseConfig() {
   Config config;
   // absl::string_view is not std::string_view in Debian's abseil.
@@ -552,6 +597,23 @@ Config ParseConfig() {
   config.options.block_size = static_cast<size_t>(block_size);
   config.options.bloom_bits_per_key = absl::GetFlag(FLAGS_bloom_bits);
   config.options.block_cache_capacity = static_cast<size_t>(cache_mb) << 20;
+
+  // DB::Open checks the level-0 triggers against each other.
+  const int64_t target_file_size = absl::GetFlag(FLAGS_target_file_size);
+  const int64_t level_base = absl::GetFlag(FLAGS_max_bytes_for_level_base);
+  const int32_t level0_trigger = absl::GetFlag(FLAGS_level0_trigger);
+  if (target_file_size <= 0 || level_base <= 0 || level0_trigger <= 0) {
+    Fail(
+        "--target_file_size, --max_bytes_for_level_base and --level0_trigger "
+        "must be positive");
+  }
+  config.options.target_file_size = static_cast<uint64_t>(target_file_size);
+  config.options.max_bytes_for_level_base = static_cast<uint64_t>(level_base);
+  config.options.level0_file_num_compaction_trigger = level0_trigger;
+  config.print_stats = absl::GetFlag(FLAGS_stats);
+  if (absl::GetFlag(FLAGS_statistics)) {
+    config.options.statistics = std::make_shared<Statistics>();
+  }
   config.options.create_if_missing = true;
   return config;
 }
@@ -584,6 +646,22 @@ void PrintHeader(const Config& config) {
       config.options.block_size, config.options.bloom_bits_per_key,
       config.options.block_cache_capacity >> 20,
       config.sync ? "true" : "false");
+  const Options& o = config.options;
+  std::printf(
+      "Compaction:  leveled, level0_trigger=%d (slowdown at %d, stop at %d "
+      "files) max_bytes_for_level_base=%" PRIu64
+      " multiplier=%g target_file_size=%" PRIu64
+      " pending_compaction_bytes soft=%" PRIu64 " hard=%" PRIu64 "\n",
+      o.level0_file_num_compaction_trigger, o.level0_slowdown_writes_trigger,
+      o.level0_stop_writes_trigger, o.max_bytes_for_level_base,
+      o.max_bytes_for_level_multiplier, o.target_file_size,
+      o.soft_pending_compaction_bytes_limit,
+      o.hard_pending_compaction_bytes_limit);
+  std::printf(
+      "Background:  1 flush thread, 1 compaction thread (fixed); "
+      "statistics=%s stats=%s\n",
+      o.statistics != nullptr ? "on" : "off",
+      config.print_stats ? "on" : "off");
 #ifndef NDEBUG
   std::printf(
       "WARNING:     assertions are enabled; figures are not "
@@ -630,6 +708,17 @@ int Main() {
                    name.c_str());
     }
   }
+  // Taken before closing: background compactions may still be running, and
+  // the figures are those of the moment.
+  std::optional<double> db_write_amp;
+  if (config.print_stats) {
+    absl::StatusOr<std::string> stats = benchmark.GetProperty("ferrisdb.stats");
+    CheckOk(stats.status(), "GetProperty(\"ferrisdb.stats\")");
+    std::printf("------------------------------------------------\n");
+    std::printf("ferrisdb.stats (after the benchmarks, before closing):\n%s",
+                stats->c_str());
+    db_write_amp = WriteAmpOfStats(*stats);
+  }
   // Closing hands buffered log data to the OS, so that it is counted below.
   benchmark.CloseDB();
 
@@ -657,12 +746,28 @@ int Main() {
     } else {
       std::printf("Write amp:   /proc/self/io is unreadable\n");
     }
+    if (config.print_stats) {
+      if (db_write_amp.has_value()) {
+        std::printf(
+            "Write amp:   %.2f by the DB's own count (ferrisdb.stats before "
+            "closing: (log + table bytes) / encoded user batch bytes)\n",
+            *db_write_amp);
+      } else {
+        std::printf("Write amp:   ferrisdb.stats states no figure\n");
+      }
+    }
     std::printf("Space amp:   %.2f (growth of the DB directory / user bytes)\n",
                 growth / user_bytes);
   }
   std::printf("Peak RSS:    %.1f MiB (VmHWM)\n",
               static_cast<double>(PeakRssBytes()) / 1048576.0);
   std::printf("Load avg:    %s (1/5/15 min, at end)\n", LoadAverage().c_str());
+  if (config.options.statistics != nullptr) {
+    std::printf("------------------------------------------------\n");
+    const std::string text = config.options.statistics->ToString();
+    std::printf("Statistics (Options::statistics, after closing):\n%s%s",
+                text.c_str(), !text.empty() && text.back() != '\n' ? "\n" : "");
+  }
 
   if (config.temporary_db) {
     if (config.keep_db) {

@@ -2,8 +2,9 @@
 // a key-value store, so that one driver runs the same workloads against
 // FerrisDB, RocksDB and LevelDB. Each adapter (ferrisdb_engine.cc,
 // rocksdb_engine.cc, leveldb_engine.cc) maps EngineSettings onto its engine's
-// own options as closely as that engine allows and says in Describe() what it
-// set and what it left at the engine's default.
+// own options as closely as that engine allows and says in Describe() the
+// effective value of each setting: what it set, what it left at the engine's
+// default, and where the engine cannot follow a setting.
 //
 // Thread-safety: REQUIRES external synchronization (the driver is
 // single-threaded).
@@ -20,7 +21,8 @@
 
 namespace ferrisdb::bench {
 
-// Settings applied identically to every engine.
+// Settings applied identically to every engine. The compaction defaults are
+// FerrisDB's (Options).
 struct EngineSettings {
   size_t write_buffer_size = size_t{64} << 20;
   size_t block_size = 4096;
@@ -28,6 +30,19 @@ struct EngineSettings {
   size_t cache_bytes = size_t{64} << 20;
   bool zstd = false;  // block compression: zstd level 1, or none
   int max_open_files = 1000;
+
+  // ---- Leveled compaction ----
+  // Size at which compaction cuts its output tables.
+  uint64_t target_file_size = uint64_t{64} << 20;
+  // Target bytes of level 1; each deeper level aims at 10 times the one
+  // above.
+  uint64_t max_bytes_for_level_base = uint64_t{256} << 20;
+  // Level-0 files that start a compaction into level 1.
+  int level0_compaction_trigger = 4;
+  // Background threads for flushes and compactions together, where the
+  // engine lets them be set (FerrisDB: fixed 1 flush + 1 compaction thread;
+  // LevelDB: fixed 1 thread for both).
+  int background_jobs = 2;
 };
 
 // A forward iterator over the whole database. REQUIRES: destroyed before the
@@ -61,6 +76,12 @@ class Engine {
 
   // Opens (creating if missing) the database in path. REQUIRES: not open.
   virtual absl::Status Open(const std::string& path) = 0;
+  // The engine's own statistics text (FerrisDB: "ferrisdb.stats").
+  // Unimplemented where the adapter does not offer one. REQUIRES: open.
+  virtual absl::StatusOr<std::string> StatsText() {
+    return absl::UnimplementedError(name() + ": no statistics text");
+  }
+
   // Writes the memtable to tables where the engine has a call for it (LevelDB
   // has none; it writes the replayed log to a table when reopened).
   virtual absl::Status Flush() = 0;

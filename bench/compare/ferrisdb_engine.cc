@@ -1,4 +1,6 @@
-// Engine adapter for FerrisDB, through its public API only.
+// Engine adapter for FerrisDB, through its public API only. Its background
+// work is one flush thread and one compaction thread, not configurable: the
+// background_jobs setting only shows up in Describe() when it differs.
 #include <memory>
 #include <string>
 #include <string_view>
@@ -33,7 +35,7 @@ class FerrisdbIterator final : public EngineIterator {
 class FerrisdbEngine final : public Engine {
  public:
   explicit FerrisdbEngine(const EngineSettings& settings)
-      : zstd_(settings.zstd) {
+      : zstd_(settings.zstd), background_jobs_(settings.background_jobs) {
     options_.create_if_missing = true;
     options_.write_buffer_size = settings.write_buffer_size;
     options_.block_size = settings.block_size;
@@ -43,6 +45,10 @@ class FerrisdbEngine final : public Engine {
         settings.zstd ? CompressionType::kZstd : CompressionType::kNone;
     options_.compression_level = 1;
     options_.max_open_files = settings.max_open_files;
+    options_.target_file_size = settings.target_file_size;
+    options_.max_bytes_for_level_base = settings.max_bytes_for_level_base;
+    options_.level0_file_num_compaction_trigger =
+        settings.level0_compaction_trigger;
   }
 
   std::string name() const override { return "ferrisdb"; }
@@ -52,13 +58,28 @@ class FerrisdbEngine final : public Engine {
         "write_buffer_size=%d block_size=%d bloom_bits_per_key=%d "
         "block_cache_capacity=%d compression=%s(level %d) max_open_files=%d "
         "paranoid_checks=%d verify_checksums=1 "
-        "cache_index_and_filter_blocks=%d "
-        "background: 1 flush thread, no compaction",
+        "cache_index_and_filter_blocks=%d | leveled compaction: "
+        "level0_file_num_compaction_trigger=%d "
+        "level0_slowdown_writes_trigger=%d level0_stop_writes_trigger=%d "
+        "max_bytes_for_level_base=%d max_bytes_for_level_multiplier=%g "
+        "target_file_size=%d soft_pending_compaction_bytes_limit=%d "
+        "hard_pending_compaction_bytes_limit=%d | background: 1 flush thread "
+        "+ 1 compaction thread (fixed%s)",
         options_.write_buffer_size, options_.block_size,
         options_.bloom_bits_per_key, options_.block_cache_capacity,
         zstd_ ? "zstd" : "none", options_.compression_level,
         options_.max_open_files, options_.paranoid_checks,
-        options_.cache_index_and_filter_blocks);
+        options_.cache_index_and_filter_blocks,
+        options_.level0_file_num_compaction_trigger,
+        options_.level0_slowdown_writes_trigger,
+        options_.level0_stop_writes_trigger, options_.max_bytes_for_level_base,
+        options_.max_bytes_for_level_multiplier, options_.target_file_size,
+        options_.soft_pending_compaction_bytes_limit,
+        options_.hard_pending_compaction_bytes_limit,
+        background_jobs_ == 2
+            ? ""
+            : absl::StrFormat("; %d background jobs asked for",
+                              background_jobs_));
   }
   std::string compression() const override { return zstd_ ? "zstd" : "none"; }
 
@@ -67,6 +88,9 @@ class FerrisdbEngine final : public Engine {
     if (!db.ok()) return db.status();
     db_ = *std::move(db);
     return absl::OkStatus();
+  }
+  absl::StatusOr<std::string> StatsText() override {
+    return db_->GetProperty("ferrisdb.stats");
   }
   absl::Status Flush() override { return db_->Flush(); }
   void Close() override { db_.reset(); }
@@ -89,6 +113,7 @@ class FerrisdbEngine final : public Engine {
 
  private:
   const bool zstd_;
+  const int background_jobs_;
   Options options_;
   const ReadOptions read_options_;
   const WriteOptions write_options_;

@@ -1,10 +1,19 @@
 // Engine adapter for LevelDB. LevelDB has no zstd: when zstd is asked for it
 // runs without compression (snappy would not be the same codec), and
 // compression() says so, so that the report can mark its column.
+//
+// Of the compaction settings LevelDB takes only the table size
+// (max_file_size = target_file_size). Its level targets (10 MiB at level 1,
+// times 10 per level below), its level-0 triggers (compaction at 4 files,
+// slowdown at 8, stop at 12) and its single background thread are
+// compile-time constants of the library; Describe() says where they differ
+// from the settings asked for.
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "engine.h"
 #include "leveldb/cache.h"
@@ -49,6 +58,9 @@ class LeveldbEngine final : public Engine {
   explicit LeveldbEngine(const EngineSettings& settings)
       : zstd_asked_(settings.zstd),
         bloom_bits_(settings.bloom_bits),
+        level_base_asked_(settings.max_bytes_for_level_base),
+        level0_trigger_asked_(settings.level0_compaction_trigger),
+        background_jobs_asked_(settings.background_jobs),
         cache_capacity_(settings.cache_bytes),
         cache_(leveldb::NewLRUCache(settings.cache_bytes)),
         filter_(settings.bloom_bits > 0
@@ -58,6 +70,7 @@ class LeveldbEngine final : public Engine {
     options_.write_buffer_size = settings.write_buffer_size;
     options_.block_size = settings.block_size;
     options_.max_open_files = settings.max_open_files;
+    options_.max_file_size = settings.target_file_size;
     options_.block_cache = cache_.get();
     options_.filter_policy = filter_.get();
     options_.compression = leveldb::kNoCompression;
@@ -74,15 +87,27 @@ class LeveldbEngine final : public Engine {
                            leveldb::kMinorVersion);
   }
   std::string Describe() const override {
+    const auto differs = [](bool differ, const std::string& asked) {
+      return differ ? absl::StrCat(" (", asked, " asked for)") : std::string();
+    };
     return absl::StrFormat(
         "write_buffer_size=%d block_size=%d bloom=NewBloomFilterPolicy(%d) "
         "block_cache=LRU %d compression=none%s max_open_files=%d "
-        "paranoid_checks=1 verify_checksums=1 | defaults kept: "
-        "max_file_size=%d, 1 background thread (not configurable)",
+        "paranoid_checks=1 verify_checksums=1 max_file_size=%d | fixed in "
+        "LevelDB: level 1 target=%d%s, x10 per level; level-0 compaction "
+        "trigger=%d%s, slowdown at 8, stop at 12 files; 1 background thread "
+        "for flushes and compactions%s",
         options_.write_buffer_size, options_.block_size, bloom_bits_,
         cache_capacity_,
         zstd_asked_ ? " (zstd asked for: LevelDB has no zstd)" : "",
-        options_.max_open_files, options_.max_file_size);
+        options_.max_open_files, options_.max_file_size, kLevel1Bytes,
+        differs(level_base_asked_ != kLevel1Bytes,
+                absl::StrCat(level_base_asked_)),
+        kLevel0Trigger,
+        differs(level0_trigger_asked_ != kLevel0Trigger,
+                absl::StrCat(level0_trigger_asked_)),
+        differs(background_jobs_asked_ != 1,
+                absl::StrCat(background_jobs_asked_, " jobs")));
   }
   std::string compression() const override { return "none"; }
 
@@ -111,8 +136,16 @@ class LeveldbEngine final : public Engine {
   }
 
  private:
+  // LevelDB's compile-time compaction constants (db/dbformat.h and
+  // db/version_set.cc of its source), for Describe().
+  static constexpr uint64_t kLevel1Bytes = uint64_t{10} << 20;
+  static constexpr int kLevel0Trigger = 4;
+
   const bool zstd_asked_;
   const int bloom_bits_;
+  const uint64_t level_base_asked_;
+  const int level0_trigger_asked_;
+  const int background_jobs_asked_;
   const size_t cache_capacity_;
   std::unique_ptr<leveldb::Cache> cache_;
   std::unique_ptr<const leveldb::FilterPolicy> filter_;

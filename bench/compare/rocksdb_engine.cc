@@ -1,5 +1,14 @@
 // Engine adapter for RocksDB (the library found by CMake; see CMakeLists.txt
 // for how its origin is recorded in FERRISDB_COMPARE_ROCKSDB_ORIGIN).
+//
+// Compaction is set to match FerrisDB's shape: static level targets
+// (level_compaction_dynamic_level_bytes=false, so level 1 aims at
+// max_bytes_for_level_base and each level below at 10 times more), one
+// target file size for every level, and background_jobs as
+// max_background_jobs. IncreaseParallelism is not used: it resizes the
+// thread pool of the process-wide default Env, which the other engines'
+// runs would then share; DB::Open grows the pools to what
+// max_background_jobs needs.
 #include <memory>
 #include <string>
 #include <string_view>
@@ -57,6 +66,16 @@ class RocksdbEngine final : public Engine {
     // FerrisDB compresses with zstd level 1; RocksDB's default would be 3.
     options_.compression_opts.level = 1;
     options_.paranoid_checks = true;
+    options_.compaction_style = rocksdb::kCompactionStyleLevel;
+    options_.level_compaction_dynamic_level_bytes = false;
+    options_.max_bytes_for_level_base = settings.max_bytes_for_level_base;
+    options_.max_bytes_for_level_multiplier = 10;
+    options_.target_file_size_base = settings.target_file_size;
+    options_.target_file_size_multiplier = 1;
+    options_.level0_file_num_compaction_trigger =
+        settings.level0_compaction_trigger;
+    options_.max_background_jobs = settings.background_jobs;
+    options_.max_subcompactions = 1;
     rocksdb::BlockBasedTableOptions table;
     table.block_size = settings.block_size;
     if (settings.bloom_bits > 0) {
@@ -83,20 +102,28 @@ class RocksdbEngine final : public Engine {
         "write_buffer_size=%d block_size=%d bloom=NewBloomFilterPolicy(%d, "
         "false) block_cache=LRU %d compression=%s(level %d) max_open_files=%d "
         "paranoid_checks=1 verify_checksums=1 cache_index_and_filter_blocks=0 "
-        "| defaults kept: max_background_jobs=%d max_subcompactions=%d "
-        "max_write_buffer_number=%d level0_file_num_compaction_trigger=%d "
+        "| compaction_style=level level_compaction_dynamic_level_bytes=%d "
+        "level0_file_num_compaction_trigger=%d max_bytes_for_level_base=%d "
+        "max_bytes_for_level_multiplier=%g target_file_size_base=%d "
+        "target_file_size_multiplier=%d max_background_jobs=%d (flushes and "
+        "compactions together, split by RocksDB) max_subcompactions=%d | "
+        "defaults kept: "
         "level0_slowdown_writes_trigger=%d level0_stop_writes_trigger=%d "
-        "target_file_size_base=%d max_bytes_for_level_base=%d "
-        "compaction_style=level",
+        "soft_pending_compaction_bytes_limit=%d "
+        "hard_pending_compaction_bytes_limit=%d max_write_buffer_number=%d",
         options_.write_buffer_size, table_.block_size, bloom_bits_,
         table_.block_cache->GetCapacity(), zstd_ ? "zstd" : "none",
         options_.compression_opts.level, options_.max_open_files,
-        options_.max_background_jobs, options_.max_subcompactions,
-        options_.max_write_buffer_number,
+        options_.level_compaction_dynamic_level_bytes,
         options_.level0_file_num_compaction_trigger,
-        options_.level0_slowdown_writes_trigger,
-        options_.level0_stop_writes_trigger, options_.target_file_size_base,
-        options_.max_bytes_for_level_base);
+        options_.max_bytes_for_level_base,
+        options_.max_bytes_for_level_multiplier, options_.target_file_size_base,
+        options_.target_file_size_multiplier, options_.max_background_jobs,
+        options_.max_subcompactions, options_.level0_slowdown_writes_trigger,
+        options_.level0_stop_writes_trigger,
+        options_.soft_pending_compaction_bytes_limit,
+        options_.hard_pending_compaction_bytes_limit,
+        options_.max_write_buffer_number);
   }
   std::string compression() const override { return zstd_ ? "zstd" : "none"; }
 
