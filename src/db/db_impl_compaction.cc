@@ -66,7 +66,6 @@ void DBImpl::CompactionThreadMain() {
     }
     compaction_running_ = true;
     absl::Status s = RunCompactionLocked(c.get());
-    compaction_running_ = false;
     if (!s.ok() && !(absl::IsAborted(s) && shutting_down_)) {
       SetWriteErrorLocked(absl::Status(
           s.code(), absl::StrFormat("compaction of level %d failed: %s",
@@ -74,6 +73,7 @@ void DBImpl::CompactionThreadMain() {
     }
     c.reset();  // unpins the input version before its files are deleted
     if (s.ok()) DeleteObsoleteFilesLocked();
+    compaction_running_ = false;  // after the deletions (tests wait for them)
     if (manual != nullptr) finish_manual(s);
     background_cv_.SignalAll();  // stalled writers, CompactRange callers
   }
