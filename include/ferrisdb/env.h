@@ -64,6 +64,10 @@ class WritableFile {
   virtual absl::Status Flush() = 0;
   // Makes every appended byte durable (fdatasync).
   virtual absl::Status Sync() = 0;
+  // Flushes, then asks the operating system to start writing the file's
+  // data to storage without waiting for it: a hint that keeps a later Sync
+  // short. Promises no durability. The default does nothing.
+  virtual absl::Status StartWriteback() { return Flush(); }
   // Flushes and closes; further calls are errors. The destructor closes a file
   // that was not closed, ignoring errors.
   virtual absl::Status Close() = 0;

@@ -156,6 +156,10 @@ class DBImpl final : public DB {
 
   // --- db_impl_compaction.cc ---
   void CompactionThreadMain() ABSL_LOCKS_EXCLUDED(mu_);
+  // Reports the result to the CompactRange call waiting for
+  // manual_compaction_. REQUIRES: manual_compaction_ != nullptr.
+  void FinishManualCompactionLocked(absl::Status status)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Runs c (a trivial move or a merge) and installs its result.
   absl::Status RunCompactionLocked(Compaction* c)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -220,6 +224,9 @@ class DBImpl final : public DB {
   // Owned by the write leader (see above); read by the destructor once no
   // writer is left.
   std::unique_ptr<LogWriter> log_;
+  // Log size at which the leader next starts writeback of the log's data.
+  static constexpr uint64_t kLogWritebackBytes = uint64_t{1} << 20;
+  uint64_t log_writeback_at_ = kLogWritebackBytes;
   WriteBatch group_batch_;
 
   std::thread flush_thread_;

@@ -27,21 +27,16 @@ void DBImpl::CompactionThreadMain() {
   absl::MutexLock lock(&mu_);
   while (true) {
     ManualCompaction* const manual = manual_compaction_;
-    auto finish_manual = [&](absl::Status s) {
-      manual->status = std::move(s);
-      manual->done = true;
-      manual_compaction_ = nullptr;
-      background_cv_.SignalAll();
-    };
     if (shutting_down_) {
       if (manual != nullptr) {
-        finish_manual(absl::AbortedError("CompactRange: the DB is closing"));
+        FinishManualCompactionLocked(
+            absl::AbortedError("CompactRange: the DB is closing"));
       }
       return;
     }
     if (!write_error_.ok()) {
       // The DB is read-only until reopened: no compaction either.
-      if (manual != nullptr) finish_manual(write_error_);
+      if (manual != nullptr) FinishManualCompactionLocked(write_error_);
       background_cv_.Wait(&mu_);
       continue;
     }
@@ -54,7 +49,7 @@ void DBImpl::CompactionThreadMain() {
           manual->end ? std::optional<std::string_view>(*manual->end)
                       : std::nullopt);
       if (c == nullptr) {
-        finish_manual(absl::OkStatus());
+        FinishManualCompactionLocked(absl::OkStatus());
         continue;
       }
     } else {
@@ -74,9 +69,16 @@ void DBImpl::CompactionThreadMain() {
     c.reset();  // unpins the input version before its files are deleted
     if (s.ok()) DeleteObsoleteFilesLocked();
     compaction_running_ = false;  // after the deletions (tests wait for them)
-    if (manual != nullptr) finish_manual(s);
+    if (manual != nullptr) FinishManualCompactionLocked(s);
     background_cv_.SignalAll();  // stalled writers, CompactRange callers
   }
+}
+
+void DBImpl::FinishManualCompactionLocked(absl::Status status) {
+  manual_compaction_->status = std::move(status);
+  manual_compaction_->done = true;
+  manual_compaction_ = nullptr;
+  background_cv_.SignalAll();
 }
 
 SequenceNumber DBImpl::SmallestSnapshotLocked() {

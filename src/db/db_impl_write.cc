@@ -121,6 +121,13 @@ absl::Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch,
         status = log_->AddRecord(WriteBatchInternal::Contents(*group));
         // Hand the record to the OS so a process crash cannot lose it.
         if (status.ok()) status = log_->Flush();
+        if (status.ok() && !need_sync &&
+            log_->file_size() >= log_writeback_at_) {
+          // Keep the log's dirty data small, so the sync at the memtable
+          // switch (and any sync=true write) does not stall on a backlog.
+          status = log_->StartWriteback();
+          log_writeback_at_ = log_->file_size() + kLogWritebackBytes;
+        }
       }
       if (status.ok() && need_sync) status = log_->Sync();
       if (status.ok() && count > 0) {
@@ -308,6 +315,7 @@ absl::Status DBImpl::SwitchMemtableLocked() {
     return old_log_status;
   }
   log_ = *std::move(writer);
+  log_writeback_at_ = kLogWritebackBytes;
 
   std::vector<MemTable*> imm;
   imm.reserve(view_->imm().size() + 1);

@@ -128,6 +128,20 @@ absl::Status PosixWritableFile::Sync() {
   return absl::OkStatus();
 }
 
+absl::Status PosixWritableFile::StartWriteback() {
+  FERRISDB_RETURN_IF_ERROR(CheckOpen("start writeback"));
+  FERRISDB_RETURN_IF_ERROR(FlushBuffer());
+  if (written_ > writeback_started_) {
+    // Only a hint: a file system that does not support it (EINVAL, ENOSYS)
+    // or any other failure leaves the work to the next Sync.
+    sync_file_range(fd_, static_cast<off_t>(writeback_started_),
+                    static_cast<off_t>(written_ - writeback_started_),
+                    SYNC_FILE_RANGE_WRITE);
+    writeback_started_ = written_;
+  }
+  return absl::OkStatus();
+}
+
 absl::Status PosixWritableFile::Close() {
   FERRISDB_RETURN_IF_ERROR(CheckOpen("close"));
   absl::Status status = FlushBuffer();
@@ -153,6 +167,7 @@ absl::Status PosixWritableFile::WriteFully(const char* data, size_t n,
           absl::StrCat("write ", path_, ": no progress (write returned 0)"));
     }
     *written += static_cast<size_t>(r);
+    written_ += static_cast<uint64_t>(r);
   }
   return absl::OkStatus();
 }

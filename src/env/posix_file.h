@@ -75,6 +75,7 @@ class PosixWritableFile final : public WritableFile {
   absl::Status Append(std::string_view data) override;
   absl::Status Flush() override;
   absl::Status Sync() override;
+  absl::Status StartWriteback() override;
   absl::Status Close() override;
 
  private:
@@ -88,6 +89,8 @@ class PosixWritableFile final : public WritableFile {
   int fd_;  // -1 once closed.
   std::unique_ptr<char[]> buffer_;
   size_t buffered_ = 0;  // Bytes at the start of buffer_ not yet written.
+  uint64_t written_ = 0;  // Bytes handed to the file (past buffer_).
+  uint64_t writeback_started_ = 0;  // Bytes StartWriteback covered.
 };
 
 }  // namespace ferrisdb::internal

@@ -107,7 +107,11 @@ absl::Status TableBuilder::FlushDataBlock() {
   pending_handle_ = *handle;
   pending_index_entry_ = true;
   ++props_.num_data_blocks;
-  return file_->Flush();
+  if (offset_ < writeback_at_) return absl::OkStatus();  // stays buffered
+  // Start writing every MiB to storage as the table grows, so the caller's
+  // final Sync is short and does not hold up log syncs behind a burst.
+  writeback_at_ = offset_ + kWritebackBytes;
+  return file_->StartWriteback();
 }
 
 absl::StatusOr<BlockHandle> TableBuilder::WriteBlock(std::string_view contents,

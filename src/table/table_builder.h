@@ -99,6 +99,9 @@ class TableBuilder {
 
   absl::Status status_;
   uint64_t offset_ = 0;
+  // offset_ at which FlushDataBlock next starts writeback of the file.
+  static constexpr uint64_t kWritebackBytes = uint64_t{1} << 20;
+  uint64_t writeback_at_ = kWritebackBytes;
   bool closed_ = false;
   BlockBuilder data_block_;
   BlockBuilder index_block_;

@@ -100,6 +100,13 @@ absl::Status LogWriter::Flush() {
   return s;
 }
 
+absl::Status LogWriter::StartWriteback() {
+  FERRISDB_RETURN_IF_ERROR(CheckUsable());
+  absl::Status s = file_->StartWriteback();
+  if (!s.ok()) error_ = s;  // it flushes: a failure is a failed write
+  return s;
+}
+
 absl::Status LogWriter::Sync() {
   FERRISDB_RETURN_IF_ERROR(CheckUsable());
   // A failed fsync cannot be retried safely (the kernel may have dropped the

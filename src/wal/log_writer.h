@@ -51,6 +51,10 @@ class LogWriter {
   // Forward to the file (see WritableFile).
   absl::Status Flush();
   absl::Status Sync();
+  // Hands the record data to the OS and starts writing it to storage
+  // without waiting (WritableFile::StartWriteback), so the next Sync is
+  // short.
+  absl::Status StartWriteback();
   absl::Status Close();
 
   // Bytes handed to the file by successful Appends, including the header and

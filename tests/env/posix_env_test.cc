@@ -137,6 +137,27 @@ TEST_F(PosixEnvTest, AppendsAreBufferedUntilFlush) {
   FERRISDB_ASSERT_OK(file->Close());
 }
 
+TEST_F(PosixEnvTest, StartWritebackFlushesAndKeepsAppending) {
+  const std::string path = dir_.Sub("f");
+  FERRISDB_ASSERT_OK_AND_ASSIGN(auto file, env_->NewWritableFile(path));
+  const std::string chunk(100000, 'x');  // larger than the buffer
+  FERRISDB_ASSERT_OK(file->Append("abc"));
+  FERRISDB_ASSERT_OK(file->StartWriteback());
+  FERRISDB_ASSERT_OK_AND_ASSIGN(uint64_t size, env_->GetFileSize(path));
+  EXPECT_EQ(size, 3u);  // flushed
+  FERRISDB_ASSERT_OK(file->Append(chunk));
+  FERRISDB_ASSERT_OK(file->Append("def"));
+  FERRISDB_ASSERT_OK(file->StartWriteback());
+  FERRISDB_ASSERT_OK(file->StartWriteback());  // nothing new: a no-op
+  FERRISDB_ASSERT_OK(file->Sync());
+  FERRISDB_ASSERT_OK(file->Close());
+  EXPECT_THAT(file->StartWriteback(),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  FERRISDB_ASSERT_OK_AND_ASSIGN(std::string contents,
+                                ReadFileToString(env_, path));
+  EXPECT_EQ(contents, "abc" + chunk + "def");
+}
+
 TEST_F(PosixEnvTest, ManySmallAppendsCrossingTheBuffer) {
   const std::string path = dir_.Sub("f");
   const std::string data = Pattern(200 * 1000);
