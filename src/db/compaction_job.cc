@@ -8,6 +8,7 @@
 #include "db/filename.h"
 #include "db/merging_iterator.h"
 #include "util/status_macros.h"
+#include "util/kill_point.h"
 
 namespace ferrisdb {
 
@@ -30,6 +31,7 @@ absl::Status CompactionJob::Run() {
   // The new tables' directory entries must be durable before the manifest
   // names them and the input tables are deleted.
   if (s.ok() && !outputs_.empty()) s = context_.env->SyncDir(context_.dbname);
+  if (s.ok()) internal::KillPoint("compaction.outputs.synced");
   if (!s.ok()) RemoveOutputs();
   return s;
 }
@@ -138,7 +140,11 @@ absl::Status CompactionJob::FinishOutput() {
   if (current_ == nullptr) return absl::OkStatus();
   std::unique_ptr<Output> out = std::move(current_);
   absl::Status s = out->builder->Finish();
-  if (s.ok()) s = out->file->Sync();
+  if (s.ok()) {
+    internal::KillPoint("table.sync.before");
+    s = out->file->Sync();
+  }
+  if (s.ok()) internal::KillPoint("table.sync.after");
   if (s.ok()) s = out->file->Close();
   if (!s.ok()) {
     return absl::Status(s.code(),

@@ -11,6 +11,7 @@
 #include "db/db_impl.h"
 #include "db/filename.h"
 #include "util/status_macros.h"
+#include "util/kill_point.h"
 
 namespace ferrisdb {
 
@@ -127,6 +128,7 @@ absl::Status DBImpl::RunCompactionLocked(Compaction* c) {
     job.AddToEdit(&edit);
     // Holds mu_ across the manifest sync, as a flush does.
     s = versions_->LogAndApply(&edit);
+    if (s.ok()) internal::KillPoint("compaction.installed");
     // On failure the edit may be durable: the outputs stay in
     // pending_outputs_, never deleted by this DB object (a reopen decides).
     if (!s.ok()) return s;

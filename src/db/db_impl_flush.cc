@@ -9,6 +9,7 @@
 #include "db/filename.h"
 #include "table/table_builder.h"
 #include "util/status_macros.h"
+#include "util/kill_point.h"
 
 namespace ferrisdb {
 
@@ -61,6 +62,7 @@ absl::Status DBImpl::FlushOldestMemTableLocked() {
     // Holds mu_ across the manifest sync (one per flush): the version set
     // needs a single writer and nothing else may pick a file number meanwhile.
     s = versions_->LogAndApply(&edit);
+    if (s.ok()) internal::KillPoint("flush.installed");
   }
   pending_outputs_.erase(meta.number);
   if (s.ok()) {
@@ -114,9 +116,14 @@ absl::Status DBImpl::WriteLevel0Table(MemTable* mem, FileMetaData* meta) {
   }
   // The table and its directory entry must be durable before the manifest
   // names it and the log holding the same data is deleted.
-  if (s.ok()) s = file->Sync();
+  if (s.ok()) {
+    internal::KillPoint("table.sync.before");
+    s = file->Sync();
+  }
+  if (s.ok()) internal::KillPoint("table.sync.after");
   if (s.ok()) s = file->Close();
   if (s.ok()) s = env_->SyncDir(dbname_);
+  if (s.ok()) internal::KillPoint("table.syncdir.after");
   if (s.ok()) {
     meta->file_size = builder.FileSize();
     return s;

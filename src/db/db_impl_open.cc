@@ -11,6 +11,7 @@
 #include "db/write_batch_internal.h"
 #include "util/status_macros.h"
 #include "wal/log_reader.h"
+#include "util/kill_point.h"
 
 namespace ferrisdb {
 
@@ -259,7 +260,9 @@ void DBImpl::DeleteObsoleteFilesLocked() {
   // readers go on. No name listed can come back into use: file numbers are
   // never reused, and CURRENT's temporary file is only written under mu_.
   mu_.Unlock();
-  for (const std::string& path : doomed) env_->RemoveFile(path).IgnoreError();
+  for (const std::string& path : doomed) {
+    if (env_->RemoveFile(path).ok()) internal::KillPoint("obsolete.unlink.after");
+  }
   mu_.Lock();
 }
 

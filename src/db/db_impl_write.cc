@@ -9,6 +9,7 @@
 #include "db/filename.h"
 #include "db/write_batch_internal.h"
 #include "util/status_macros.h"
+#include "util/kill_point.h"
 
 namespace ferrisdb {
 
@@ -118,9 +119,11 @@ absl::Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch,
       mu_.Unlock();
       if (count > 0) {
         WriteBatchInternal::SetSequence(group, first_sequence);
+        internal::KillPoint("wal.append.before");
         status = log_->AddRecord(WriteBatchInternal::Contents(*group));
         // Hand the record to the OS so a process crash cannot lose it.
         if (status.ok()) status = log_->Flush();
+        if (status.ok()) internal::KillPoint("wal.append.after");
         if (status.ok() && !need_sync &&
             log_->file_size() >= log_writeback_at_) {
           // Keep the log's dirty data small, so the sync at the memtable
@@ -129,7 +132,11 @@ absl::Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch,
           log_writeback_at_ = log_->file_size() + kLogWritebackBytes;
         }
       }
-      if (status.ok() && need_sync) status = log_->Sync();
+      if (status.ok() && need_sync) {
+        internal::KillPoint("wal.sync.before");
+        status = log_->Sync();
+        if (status.ok()) internal::KillPoint("wal.sync.after");
+      }
       if (status.ok() && count > 0) {
         status = WriteBatchInternal::InsertInto(*group, mem);
       }
@@ -298,11 +305,13 @@ absl::Status DBImpl::SwitchMemtableLocked() {
     // The new log first: if it cannot be created the old one stays in use
     // and the next write tries again.
     writer = CreateLog(new_log);
+    if (writer.ok()) internal::KillPoint("wal.create.after");
     if (writer.ok()) {
       // The old log must be durable before any write lands in the new one:
       // otherwise a power loss could keep a later write and drop an earlier
       // one, a hole in the history.
       old_log_status = log_->Sync();
+      if (old_log_status.ok()) internal::KillPoint("wal.switch.old_synced");
       if (old_log_status.ok()) old_log_status = log_->Close();
     }
     mu_.Lock();

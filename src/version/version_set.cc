@@ -10,6 +10,7 @@
 #include "util/hash.h"
 #include "util/status_macros.h"
 #include "wal/log_reader.h"
+#include "util/kill_point.h"
 
 namespace ferrisdb {
 namespace {
@@ -331,11 +332,14 @@ absl::Status VersionSet::SetCurrentFile(uint64_t manifest_number,
   const std::string temp = TempFileName(dbname_, temp_number);
   absl::Status s =
       WriteStringToFile(env_, EncodeCurrentFile(manifest_number), temp, true);
+  if (s.ok()) internal::KillPoint("current.temp.synced");
   if (s.ok()) {
     s = env_->RenameFile(temp, CurrentFileName(dbname_));
+    if (s.ok()) internal::KillPoint("current.rename.after");
     *renamed = s.ok();
   }
   if (s.ok()) s = env_->SyncDir(dbname_);
+  if (s.ok()) internal::KillPoint("current.syncdir.after");
   if (!*renamed) env_->RemoveFile(temp).IgnoreError();
   return s;
 }
@@ -349,6 +353,7 @@ absl::Status VersionSet::StartNewManifest() {
                                             LogFileKind::kManifest);
   absl::Status s = WriteSnapshot(writer.get());
   if (s.ok()) s = writer->Sync();
+  if (s.ok()) internal::KillPoint("manifest.new.synced");
   bool renamed = false;
   if (s.ok()) s = SetCurrentFile(number, &renamed);
   if (!s.ok()) {
@@ -379,8 +384,11 @@ absl::Status VersionSet::LogAndApply(VersionEdit* edit) {
   edit->SetNextFileNumber(next_file_number_);
   std::string record;
   edit->EncodeTo(&record);
+  internal::KillPoint("manifest.append.before");
   absl::Status s = manifest_->AddRecord(record);
+  if (s.ok()) internal::KillPoint("manifest.append.after");
   if (s.ok()) s = manifest_->Sync();
+  if (s.ok()) internal::KillPoint("manifest.sync.after");
   if (!s.ok()) {
     // The manifest may end in a partial record: never append to it again.
     // The next LogAndApply starts a new one.

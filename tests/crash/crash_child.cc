@@ -9,12 +9,19 @@
 //     each thread's history is sequential and verified independently. Reads
 //     of a thread's own keys are checked on the fly (nobody else writes them).
 //     Exits 2 on any error; only SIGKILL is an expected end.
+//   --mode=run ... --kill_point=NAME [--kill_after=N]
+//     The same, but the process SIGKILLs itself the N-th time it passes the
+//     named kill point (white-box crash; --list_kill_points names them).
 //   --mode=verify --db=DIR --oracle=FILE
 //     Opens the DB and checks, per thread, that it holds exactly the
 //     acknowledged writes, plus the write in flight at the kill either whole
 //     or not at all (forward scan, backward scan, Get of every key). On
 //     success rewrites each oracle as the verified base state, so the next run
 //     continues from it. Exits 0 on success, 1 on a mismatch or error.
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
@@ -39,6 +46,7 @@
 #include "ferrisdb/iterator.h"
 #include "ferrisdb/options.h"
 #include "ferrisdb/write_batch.h"
+#include "util/kill_point.h"
 
 ABSL_FLAG(std::string, mode, "", "run | verify");
 ABSL_FLAG(std::string, db, "", "database directory");
@@ -46,6 +54,13 @@ ABSL_FLAG(std::string, oracle, "", "oracle file (thread t>0 uses FILE.t<t>)");
 ABSL_FLAG(uint64_t, seed, 1, "random seed of the run mode");
 ABSL_FLAG(int, threads, 2, "writer threads; must be the same in every mode");
 ABSL_FLAG(int, keys, 2000, "keys per writer thread");
+ABSL_FLAG(std::string, kill_point, "",
+          "run mode: SIGKILL this process at the named kill point "
+          "(util/kill_point.h) instead of waiting to be killed");
+ABSL_FLAG(int, kill_after, 1,
+          "with --kill_point: die the N-th time the point is passed");
+ABSL_FLAG(bool, list_kill_points, false,
+          "print the kill point names, one per line, and exit");
 
 namespace ferrisdb::crash {
 namespace {
@@ -56,6 +71,8 @@ struct Config {
   uint64_t seed = 0;
   int threads = 0;
   uint32_t keys = 0;
+  std::string kill_point;  // empty: wait to be killed from outside
+  int kill_after = 1;
 };
 
 std::string OraclePath(const Config& config, int thread) {
@@ -66,8 +83,22 @@ std::string OraclePath(const Config& config, int thread) {
 Options DbOptions() {
   Options options;
   options.create_if_missing = true;
-  options.write_buffer_size = 16 << 10;  // flushes all the time
+  // Flushes and compactions all the time, into several levels.
+  options.write_buffer_size = 16 << 10;
+  options.target_file_size = 8 << 10;
+  options.level0_file_num_compaction_trigger = 2;
+  options.max_bytes_for_level_base = 32 << 10;
+  options.max_bytes_for_level_multiplier = 4;
   return options;
+}
+
+// The white-box crash: the kill point to die at, and how many passes left.
+std::string kill_point_target;
+std::atomic<int> kill_point_countdown{0};
+
+void DieAtKillPoint(std::string_view name) {
+  if (name != kill_point_target) return;
+  if (kill_point_countdown.fetch_sub(1) == 1) kill(getpid(), SIGKILL);
 }
 
 std::string Describe(const std::optional<ValueId>& id) {
@@ -271,6 +302,11 @@ class Writer {
 };
 
 int RunMode(const Config& config) {
+  if (!config.kill_point.empty()) {
+    kill_point_target = config.kill_point;
+    kill_point_countdown = config.kill_after;
+    internal::SetKillPointHook(&DieAtKillPoint);
+  }
   std::vector<std::unique_ptr<Writer>> writers;
   absl::StatusOr<std::unique_ptr<DB>> db = DB::Open(DbOptions(), config.db);
   if (!db.ok()) DieInRun(0, "DB::Open: " + db.status().ToString());
@@ -485,7 +521,24 @@ int VerifyMode(const Config& config) {
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
+  if (absl::GetFlag(FLAGS_list_kill_points)) {
+    for (std::string_view name : ferrisdb::internal::kKillPointNames) {
+      std::printf("%.*s\n", static_cast<int>(name.size()), name.data());
+    }
+    return 0;
+  }
   ferrisdb::crash::Config config;
+  config.kill_point = absl::GetFlag(FLAGS_kill_point);
+  config.kill_after = absl::GetFlag(FLAGS_kill_after);
+  if (!config.kill_point.empty() &&
+      std::find(ferrisdb::internal::kKillPointNames.begin(),
+                ferrisdb::internal::kKillPointNames.end(),
+                config.kill_point) ==
+          ferrisdb::internal::kKillPointNames.end()) {
+    std::fprintf(stderr, "unknown --kill_point=%s (see --list_kill_points)\n",
+                 config.kill_point.c_str());
+    return 2;
+  }
   config.db = absl::GetFlag(FLAGS_db);
   config.oracle = absl::GetFlag(FLAGS_oracle);
   config.seed = absl::GetFlag(FLAGS_seed);

@@ -523,6 +523,8 @@ TEST_F(DBTest, IndexAndFilterBlocksInTheBlockCache) {
                 IsOk());
   }
   ASSERT_THAT(db_->Flush(), IsOk());
+  ASSERT_THAT(static_cast<DBImpl*>(db_.get())->TEST_WaitForCompactions(),
+              IsOk());
   EXPECT_GT(static_cast<DBImpl*>(db_.get())->TEST_NumTables(), 5u);
   for (int pass = 0; pass < 2; ++pass) {
     for (int i = 0; i < 2000; ++i) {
@@ -597,12 +599,16 @@ TEST_F(DBTest, FlushCompletesUnderConcurrentWrites) {
 // the blocks a previous reader of the same file cached are found again.
 TEST_F(DBTest, ReopenedTableReadersFindTheirCachedBlocks) {
   options_.write_buffer_size = 4096;
+  options_.target_file_size = 4096;
   options_.max_open_files = 1;
   Open();
   for (int i = 0; i < 1000; ++i) {
     ASSERT_THAT(db_->Put({}, absl::StrFormat("key%05d", i), "v"), IsOk());
   }
   ASSERT_THAT(db_->Flush(), IsOk());
+  // The tables must not change under the two passes below.
+  ASSERT_THAT(static_cast<DBImpl*>(db_.get())->TEST_WaitForCompactions(),
+              IsOk());
   ASSERT_GT(static_cast<DBImpl*>(db_.get())->TEST_NumTables(), 3u);
   for (int i = 0; i < 1000; ++i) {
     ASSERT_EQ(Get(absl::StrFormat("key%05d", i)), "v");
