@@ -44,10 +44,6 @@ uint64_t EngineRunner::SeedFor(const std::string& name) const {
          static_cast<uint64_t>(it - std::begin(kAllBenchmarks) + 1) * 1009;
 }
 
-void EngineRunner::SampleRss() {
-  peak_rss_ = std::max(peak_rss_, CurrentRssBytes());
-}
-
 std::string EngineRunner::Fresh(const std::string& leaf) {
   const std::string path = absl::StrCat(root_, "/", leaf);
   std::error_code error;
@@ -61,7 +57,6 @@ void EngineRunner::Record(const std::string& name, uint64_t ops,
   const double seconds = static_cast<double>(NowNanos() - start_nanos) / 1e9;
   run_.ops_per_second[std::string(name)] =
       seconds > 0 ? static_cast<double>(ops) / seconds : 0;
-  SampleRss();
 }
 
 void EngineRunner::MaybePrintStats(const std::string& after) {
@@ -152,7 +147,6 @@ void EngineRunner::SeekRandom(const std::string& name) {
 }
 
 EngineRun EngineRunner::Run() {
-  const uint64_t rss_before = CurrentRssBytes();
   const std::optional<ProcessIo> io_before = ReadProcessIo();
   const std::string name(engine_->name());
 
@@ -181,7 +175,6 @@ EngineRun EngineRunner::Run() {
     CheckOk(engine_->Flush(), name + " flush");
     engine_->Close();
     CheckOk(engine_->Open(path), name + " reopen");
-    SampleRss();
     if (Wanted("readrandom")) ReadRandom("readrandom", /*missing=*/false);
     if (Wanted("readmissing")) ReadRandom("readmissing", /*missing=*/true);
     if (Wanted("readseq")) ReadSeq("readseq");
@@ -202,8 +195,6 @@ EngineRun EngineRunner::Run() {
     run_.wchar_amp = static_cast<double>(io_after->wchar - io_before->wchar) /
                      static_cast<double>(user_bytes_);
   }
-  run_.rss_growth =
-      static_cast<double>(peak_rss_) - static_cast<double>(rss_before);
   return run_;
 }
 

@@ -46,7 +46,10 @@ struct EngineRun {
   double db_files = 0;
   double write_amp = -1;  // write_bytes / user bytes; -1: unreadable
   double wchar_amp = -1;  // wchar / user bytes
-  double rss_growth = 0;  // bytes
+  // Set around EngineRunner::Run by the child process that runs the engine
+  // (ferrisdb_compare.cc), not by the runner:
+  double peak_rss = 0;   // bytes: VmHWM of the child, at its end
+  double start_rss = 0;  // bytes: VmRSS of the child before the engine
 };
 
 // Runs the workload against one engine in directories under root (created
@@ -71,7 +74,6 @@ class EngineRunner {
   // The seed of benchmark `name`: the same for every engine and repeat.
   uint64_t SeedFor(const std::string& name) const;
   void Record(const std::string& name, uint64_t ops, uint64_t start_nanos);
-  void SampleRss();
   // With --ferrisdb_stats, prints FerrisDB's own statistics text to stderr
   // (stdout is the report, which may be csv or json).
   void MaybePrintStats(const std::string& after);
@@ -88,7 +90,6 @@ class EngineRunner {
   const int repeat_;  // 1-based, for --ferrisdb_stats
   EngineRun run_;
   uint64_t user_bytes_ = 0;
-  uint64_t peak_rss_ = 0;
 };
 
 }  // namespace ferrisdb::bench

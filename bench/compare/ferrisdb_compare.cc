@@ -1,12 +1,16 @@
 // ferrisdb_compare: runs the same workloads, with the same keys, values and
 // settings, against FerrisDB, RocksDB and LevelDB in turn and prints one
-// table. Per engine and repeat it runs the workloads of engine_runner.h.
-// Engines are interleaved within each repeat; the report shows the median of
-// the repeats. Keys and values come from bench_util with the same seeds for
-// every engine, and every engine gets the same settings (EngineSettings,
-// including the leveled-compaction shape), which the header prints with each
-// engine's effective values. The output formats are in report.h. See
-// docs/performance.md.
+// table. Per engine and repeat it runs the workloads of engine_runner.h in a
+// child process of its own (child_process.h), which sends its figures back
+// (child_message.h), so that no engine inherits another's memory and each
+// peak RSS is one engine's. The driver itself never creates an engine or a
+// thread: even the header's engine descriptions come from short-lived
+// children. Engines are interleaved within each repeat; the report shows the
+// median of the repeats. Keys and values come from bench_util with the same
+// seeds for every engine, and every engine gets the same settings
+// (EngineSettings, including the leveled-compaction shape), which the header
+// prints with each engine's effective values. The output formats are in
+// report.h. See docs/performance.md.
 #include <unistd.h>
 
 #include <algorithm>
@@ -26,10 +30,13 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "bench_util.h"
+#include "child_message.h"
+#include "child_process.h"
 #include "engine.h"
 #include "engine_runner.h"
 #include "ferrisdb/options.h"
@@ -209,10 +216,56 @@ Config ParseConfig() {
   return config;
 }
 
+// Asks each engine of the config for its name, version, compression and
+// settings, each in a child process, so that the driver never creates an
+// engine (which might start threads, and would leave its memory in the
+// driver for the children to inherit).
+std::vector<EngineInfo> DescribeEngines(const Config& config) {
+  std::vector<EngineInfo> infos;
+  for (const std::string& name : config.engines) {
+    const std::string what = absl::StrCat("describing ", name);
+    absl::StatusOr<std::string> message = RunInChildProcess(what, [&] {
+      const std::unique_ptr<Engine> engine = MakeEngine(name, config.settings);
+      return EncodeEngineInfo({engine->name(), engine->Version(),
+                               engine->compression(), engine->Describe()});
+    });
+    if (!message.ok()) Fail(message.status().ToString());
+    absl::StatusOr<EngineInfo> info = DecodeEngineInfo(*message);
+    if (!info.ok()) Fail(absl::StrCat(what, ": ", info.status().ToString()));
+    infos.push_back(*std::move(info));
+  }
+  return infos;
+}
+
+// One engine run (engine `name`, repeat r of config.repeats, 1-based) in a
+// child process. Any failure ends the driver: a comparison with a failed run
+// is void.
+EngineRun RunEngine(const Config& config, const std::string& name, int r) {
+  const std::string what =
+      absl::StrFormat("%s run, repeat %d/%d", name, r, config.repeats);
+  absl::StatusOr<std::string> message = RunInChildProcess(what, [&] {
+    EngineRun run;
+    // Read before the engine exists: what the driver itself holds.
+    const uint64_t start_rss = CurrentRssBytes();
+    {
+      const std::unique_ptr<Engine> engine = MakeEngine(name, config.settings);
+      EngineRunner runner(config.workload, engine.get(), config.db_root, r);
+      run = runner.Run();
+    }
+    run.start_rss = static_cast<double>(start_rss);
+    run.peak_rss = static_cast<double>(PeakRssBytes());
+    return EncodeEngineRun(run);
+  });
+  if (!message.ok()) Fail(message.status().ToString());
+  absl::StatusOr<EngineRun> run = DecodeEngineRun(*message);
+  if (!run.ok()) Fail(absl::StrCat(what, ": ", run.status().ToString()));
+  return *std::move(run);
+}
+
 // The lines describing the run, printed before it starts: machine, workload,
 // the shared settings and each engine's effective values.
-std::vector<std::string> HeaderLines(
-    const Config& config, const std::vector<std::unique_ptr<Engine>>& engines) {
+std::vector<std::string> HeaderLines(const Config& config,
+                                     const std::vector<EngineInfo>& engines) {
   const MachineInfo machine = ReadMachineInfo();
   const EngineSettings& s = config.settings;
   std::vector<std::string> lines;
@@ -244,11 +297,14 @@ std::vector<std::string> HeaderLines(
       "effective values below",
       s.target_file_size, s.max_bytes_for_level_base,
       s.level0_compaction_trigger, s.background_jobs));
-  for (const std::unique_ptr<Engine>& engine : engines) {
+  lines.push_back(
+      "Processes:   each engine run (engine x repeat) in a fresh child "
+      "process forked from the driver, which creates no engine itself");
+  for (const EngineInfo& engine : engines) {
     lines.push_back(absl::StrFormat("%-12s %s %s",
-                                    absl::StrCat(engine->name(), ":"),
-                                    engine->Version(), engine->Describe()));
-    if (engine->name() == "rocksdb") {
+                                    absl::StrCat(engine.name, ":"),
+                                    engine.version, engine.describe));
+    if (engine.name == "rocksdb") {
       lines.push_back(
           absl::StrCat("rocksdb lib: ", FERRISDB_COMPARE_ROCKSDB_ORIGIN));
       if (std::string_view(FERRISDB_COMPARE_ROCKSDB_ORIGIN).find("Debian") !=
@@ -315,20 +371,16 @@ int Main() {
     if (error) Fail(absl::StrCat("cannot create ", config.db_root));
   }
 
-  std::vector<std::unique_ptr<Engine>> engines;
-  for (const std::string& name : config.engines) {
-    engines.push_back(MakeEngine(name, config.settings));
-  }
+  const std::vector<EngineInfo> engines = DescribeEngines(config);
   PrintPreamble(config.format, HeaderLines(config, engines));
 
   // runs[engine][repeat]
   std::map<std::string, std::vector<EngineRun>> runs;
-  for (int r = 0; r < config.repeats; ++r) {
-    for (std::unique_ptr<Engine>& engine : engines) {
-      std::fprintf(stderr, "ferrisdb_compare: repeat %d/%d: %s\n", r + 1,
-                   config.repeats, std::string(engine->name()).c_str());
-      EngineRunner runner(config.workload, engine.get(), config.db_root, r + 1);
-      runs[std::string(engine->name())].push_back(runner.Run());
+  for (int r = 1; r <= config.repeats; ++r) {
+    for (const EngineInfo& engine : engines) {
+      std::fprintf(stderr, "ferrisdb_compare: repeat %d/%d: %s\n", r,
+                   config.repeats, engine.name.c_str());
+      runs[engine.name].push_back(RunEngine(config, engine.name, r));
     }
   }
   // Every engine saw the same keys, so every read must find the same ones.
@@ -365,33 +417,32 @@ int Main() {
   const bool has_rocks = runs.count("rocksdb") != 0;
   const bool has_level = runs.count("leveldb") != 0;
   const bool has_ferris = runs.count("ferrisdb") != 0;
-  const auto label = [&](const std::unique_ptr<Engine>& engine) {
-    std::string s(engine->name());
-    if (engine->compression() != config.compression) {
-      absl::StrAppend(&s, " (compression ", engine->compression(), ")");
+  const auto label = [&](const EngineInfo& engine) {
+    std::string s = engine.name;
+    if (engine.compression != config.compression) {
+      absl::StrAppend(&s, " (compression ", engine.compression, ")");
     }
     return s;
   };
 
   Report report;
   report.settings = SettingsFields(config);
-  for (const auto& engine : engines) {
-    report.versions.emplace_back(engine->name(), engine->Version());
-    report.engines_described.emplace_back(engine->name(), engine->Describe());
+  for (const EngineInfo& engine : engines) {
+    report.versions.emplace_back(engine.name, engine.version);
+    report.engines_described.emplace_back(engine.name, engine.describe);
   }
   // The benchmark table.
   ReportTable& results = report.results;
   results.header = {"benchmark"};
-  for (const auto& engine : engines) {
+  for (const EngineInfo& engine : engines) {
     results.header.push_back(label(engine) + " ops/s");
   }
   if (has_ferris && has_rocks) results.header.push_back("ferrisdb/rocksdb");
   if (has_ferris && has_level) results.header.push_back("ferrisdb/leveldb");
   for (const std::string& bench : config.workload.benchmarks) {
     std::vector<std::string> row = {bench};
-    for (const auto& engine : engines) {
-      row.push_back(absl::StrFormat(
-          "%.0f", median_ops(std::string(engine->name()), bench)));
+    for (const EngineInfo& engine : engines) {
+      row.push_back(absl::StrFormat("%.0f", median_ops(engine.name, bench)));
     }
     const double f = has_ferris ? median_ops("ferrisdb", bench) : 0;
     if (has_ferris && has_rocks) {
@@ -403,22 +454,26 @@ int Main() {
     results.rows.push_back(std::move(row));
   }
   // The per-engine table.
-  report.engines.header = {"engine",        "compression", "db size MiB",
-                           "db files",      "write amp",   "write(2) amp",
-                           "RSS growth MiB"};
-  for (const auto& engine : engines) {
-    const std::string name(engine->name());
+  report.engines.header = {"engine",      "compression", "db size MiB",
+                           "db files",    "write amp",   "write(2) amp",
+                           "peak RSS MiB"};
+  std::vector<double> start_rss;
+  for (const auto& [engine, engine_runs] : runs) {
+    for (const EngineRun& run : engine_runs) start_rss.push_back(run.start_rss);
+  }
+  for (const EngineInfo& engine : engines) {
+    const std::string& name = engine.name;
     const double wamp = median_of(name, &EngineRun::write_amp);
     const double camp = median_of(name, &EngineRun::wchar_amp);
     report.engines.rows.push_back(
-        {name, std::string(engine->compression()),
+        {name, engine.compression,
          absl::StrFormat("%.1f",
                          median_of(name, &EngineRun::db_bytes) / 1048576.0),
          absl::StrFormat("%.0f", median_of(name, &EngineRun::db_files)),
          wamp < 0 ? "-" : absl::StrFormat("%.2f", wamp),
          camp < 0 ? "-" : absl::StrFormat("%.2f", camp),
          absl::StrFormat("%.1f",
-                         median_of(name, &EngineRun::rss_growth) / 1048576.0)});
+                         median_of(name, &EngineRun::peak_rss) / 1048576.0)});
   }
   report.loadavg_end = LoadAverage();
   report.notes = {
@@ -427,10 +482,22 @@ int Main() {
       "db size: sum of file sizes of the fillrandom+overwrite database after "
       "the reads and close",
       "write amp: /proc/self/io write_bytes (and wchar) delta over the whole "
-      "engine run (both databases) / user key+value bytes put",
-      "RSS growth: highest VmRSS sampled after each benchmark (DB open) "
-      "minus VmRSS before the engine run; process-wide, so allocator caches "
-      "kept from earlier engines can hide growth",
+      "engine run (both databases), in the engine's own child process, / "
+      "user key+value bytes put",
+      absl::StrFormat(
+          "peak RSS: VmHWM of /proc/self/status (the most memory resident at "
+          "once) of the child process that ran the engine, one fresh process "
+          "per engine and repeat, read after the engine was closed; the "
+          "median over the repeats. It is the whole process: the engine's "
+          "memtables, block cache, table readers and threads' stacks, any "
+          "table file pages it maps (LevelDB mmaps its tables for reads; "
+          "FerrisDB and RocksDB, as set here, read them with pread, so the "
+          "page cache is not counted for them), the workload's key and value "
+          "buffers, and the pages of the binary and shared libraries it "
+          "touched. The driver's own share at the start of a child (heap, "
+          "stacks, the pages it had copied) is %.1f MiB (median VmRSS of the "
+          "children before an engine was created)",
+          Median(start_rss) / 1048576.0),
       absl::StrCat("Load avg:    ", report.loadavg_end,
                    " (1/5/15 min, at end)")};
   PrintReport(config.format, report);

@@ -124,9 +124,13 @@ struct Options {
   // statistics.h); may be shared by several DBs. nullptr: record nothing.
   std::shared_ptr<Statistics> statistics;
 
-  // Check more invariants while reading files (for example that sequence
-  // numbers in the write-ahead log are contiguous across files) and turn
-  // anything unexpected into an error instead of skipping it.
+  // Check more invariants while opening and reading files, and turn anything
+  // unexpected into an error instead of skipping it: sequence numbers in the
+  // write-ahead log must be contiguous across files, and DB::Open checks
+  // that every table the manifest names exists with the recorded size
+  // (DataLoss naming the table; one stat per table). Block checksums are
+  // verified either way (see ReadOptions::verify_checksums and
+  // DB::VerifyChecksums).
   bool paranoid_checks = true;
 };
 

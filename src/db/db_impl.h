@@ -103,6 +103,9 @@ class DBImpl final : public DB {
   absl::Status PrepareDirectory();
   // The WAL files in the directory, by file number.
   absl::StatusOr<std::vector<LogFile>> ListLogs();
+  // With Options::paranoid_checks: every table the manifest names exists
+  // with the size it records (DataLoss naming the table otherwise).
+  absl::Status CheckLiveTables() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // fsyncs an existing file.
   absl::Status SyncExistingFile(const std::string& path);
   absl::Status RecoverLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -124,6 +124,9 @@ absl::Status DBImpl::RecoverLocked() {
           "a database exists here and error_if_exists is true");
     }
     FERRISDB_RETURN_IF_ERROR(versions_->Recover());
+    if (options_.paranoid_checks) {
+      FERRISDB_RETURN_IF_ERROR(CheckLiveTables());
+    }
   }
   for (const LogFile& log : logs) versions_->MarkFileNumberUsed(log.number);
 
@@ -264,6 +267,29 @@ void DBImpl::DeleteObsoleteFilesLocked() {
     if (env_->RemoveFile(path).ok()) internal::KillPoint("obsolete.unlink.after");
   }
   mu_.Lock();
+}
+
+absl::Status DBImpl::CheckLiveTables() {
+  const std::shared_ptr<const Version> version = versions_->current();
+  for (int level = 0; level < kNumLevels; ++level) {
+    for (const auto& f : version->files(level)) {
+      const std::string path = TableFileName(dbname_, f->number);
+      const std::string name = path.substr(dbname_.size() + 1);
+      absl::StatusOr<uint64_t> size = env_->GetFileSize(path);
+      if (absl::IsNotFound(size.status())) {
+        return absl::DataLossError(absl::StrFormat(
+            "table %s (level %d), named by the manifest, is missing", name,
+            level));
+      }
+      if (!size.ok()) return size.status();
+      if (*size != f->file_size) {
+        return absl::DataLossError(absl::StrFormat(
+            "table %s (level %d) has %d bytes; the manifest says %d", name,
+            level, *size, f->file_size));
+      }
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status DBImpl::SyncExistingFile(const std::string& path) {

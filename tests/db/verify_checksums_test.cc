@@ -1,5 +1,8 @@
 // DB::VerifyChecksums: a whole-database re-read that reports every damaged
-// table block with its file and offset.
+// table block with its file and offset; and what Options::paranoid_checks
+// adds at Open.
+#include <unistd.h>
+
 #include <fstream>
 #include <memory>
 #include <random>
@@ -76,6 +79,60 @@ TEST(VerifyChecksumsTest, ReportsEveryDamagedTable) {
               std::string::npos)
         << message;
   }
+}
+
+// Builds a database with a few tables, closes it, and returns the path of
+// one of its table files.
+std::string DbWithTables(const std::string& path, const Options& options) {
+  auto db = DB::Open(options, path);
+  EXPECT_THAT(db, IsOk());
+  for (int i = 0; i < 500; ++i) {
+    EXPECT_THAT((*db)->Put({}, absl::StrFormat("key%06d", i),
+                           std::string(100, 'v')),
+                IsOk());
+  }
+  EXPECT_THAT((*db)->CompactRange(std::nullopt, std::nullopt), IsOk());
+  const std::shared_ptr<const Version> version =
+      static_cast<DBImpl*>(db->get())->TEST_CurrentVersion();
+  uint64_t number = 0;
+  for (int level = 0; level < kNumLevels && number == 0; ++level) {
+    if (!version->files(level).empty()) {
+      number = version->files(level).front()->number;
+    }
+  }
+  EXPECT_NE(number, 0u);
+  return absl::StrFormat("%s/%06d.sst", path, number);
+}
+
+TEST(ParanoidChecksTest, OpenFindsAMissingOrTruncatedTable) {
+  TestDir dir;
+  const std::string path = dir.Sub("db");
+  Options options;
+  options.write_buffer_size = 16 << 10;
+  options.compression = CompressionType::kNone;
+  const std::string table = DbWithTables(path, options);
+  const std::string name = table.substr(path.size() + 1);
+
+  // Truncated: the size no longer matches the manifest.
+  ASSERT_EQ(truncate(table.c_str(), 100), 0);
+  absl::StatusOr<std::unique_ptr<DB>> db = DB::Open(options, path);
+  EXPECT_THAT(db, StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_NE(std::string(db.status().message()).find(name), std::string::npos)
+      << db.status();
+
+  // Missing.
+  ASSERT_EQ(unlink(table.c_str()), 0);
+  db = DB::Open(options, path);
+  EXPECT_THAT(db, StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_NE(std::string(db.status().message()).find("missing"),
+            std::string::npos)
+      << db.status();
+
+  // Without paranoid checks Open succeeds; reads of the lost table fail.
+  options.paranoid_checks = false;
+  db = DB::Open(options, path);
+  ASSERT_THAT(db, IsOk());
+  EXPECT_FALSE((*db)->VerifyChecksums().ok());
 }
 
 }  // namespace
