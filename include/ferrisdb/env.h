@@ -48,8 +48,8 @@ class RandomAccessFile {
   // only when the file ends first. *result may point into scratch or into
   // memory owned by the file that lives as long as the file object.
   // REQUIRES: scratch has room for n bytes.
-  virtual absl::Status Read(uint64_t offset, size_t n,
-                            std::string_view* result, char* scratch) const = 0;
+  virtual absl::Status Read(uint64_t offset, size_t n, std::string_view* result,
+                            char* scratch) const = 0;
 };
 
 // A file written sequentially. Data passed to Append may be buffered in the
@@ -88,8 +88,8 @@ class Env {
 
   virtual absl::StatusOr<std::unique_ptr<SequentialFile>> NewSequentialFile(
       const std::string& path) = 0;
-  virtual absl::StatusOr<std::unique_ptr<RandomAccessFile>>
-  NewRandomAccessFile(const std::string& path) = 0;
+  virtual absl::StatusOr<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(
+      const std::string& path) = 0;
   // Creates path, truncating any existing file.
   virtual absl::StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(
       const std::string& path) = 0;
@@ -108,8 +108,7 @@ class Env {
   virtual absl::Status RenameFile(const std::string& from,
                                   const std::string& to) = 0;
   // Shrinks or extends path to size bytes.
-  virtual absl::Status TruncateFile(const std::string& path,
-                                    uint64_t size) = 0;
+  virtual absl::Status TruncateFile(const std::string& path, uint64_t size) = 0;
 
   // Creates dir if it does not exist. FailedPrecondition if path exists and is
   // not a directory.

@@ -7,8 +7,8 @@
 #include "absl/strings/str_format.h"
 #include "db/filename.h"
 #include "db/merging_iterator.h"
-#include "util/status_macros.h"
 #include "util/kill_point.h"
+#include "util/status_macros.h"
 
 namespace ferrisdb {
 
@@ -147,9 +147,8 @@ absl::Status CompactionJob::FinishOutput() {
   if (s.ok()) internal::KillPoint("table.sync.after");
   if (s.ok()) s = out->file->Close();
   if (!s.ok()) {
-    return absl::Status(s.code(),
-                        absl::StrFormat("writing table %s: %s", out->path,
-                                        s.message()));
+    return absl::Status(s.code(), absl::StrFormat("writing table %s: %s",
+                                                  out->path, s.message()));
   }
   out->meta.file_size = out->builder->FileSize();
   bytes_written_ += out->meta.file_size;

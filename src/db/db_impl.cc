@@ -171,9 +171,8 @@ absl::StatusOr<std::string> DBImpl::GetImpl(const ReadOptions& options,
     absl::StatusOr<std::shared_ptr<const TableReader>> reader =
         table_cache_->Get(f.number, f.file_size);
     if (!reader.ok()) return reader.status();
-    absl::Status s =
-        (*reader)->Get(lookup, options.verify_checksums, &table_result,
-                       options.fill_cache);
+    absl::Status s = (*reader)->Get(lookup, options.verify_checksums,
+                                    &table_result, options.fill_cache);
     if (!s.ok()) return s;
     switch (table_result.state) {
       case GetResult::State::kFound:
@@ -216,16 +215,14 @@ std::unique_ptr<Iterator> DBImpl::NewIterator(const ReadOptions& options) {
   children.push_back(view->mem()->NewIterator());
   for (MemTable* imm : view->imm()) children.push_back(imm->NewIterator());
   for (const auto& f : version.files(0)) {
-    children.push_back(NewLevelIterator(table_cache_.get(), {f},
-                                        options.verify_checksums,
-                                        options.fill_cache));
+    children.push_back(NewLevelIterator(
+        table_cache_.get(), {f}, options.verify_checksums, options.fill_cache));
   }
   for (int level = 1; level < kNumLevels; ++level) {
     if (version.files(level).empty()) continue;
-    children.push_back(NewLevelIterator(table_cache_.get(),
-                                        version.files(level),
-                                        options.verify_checksums,
-                                        options.fill_cache));
+    children.push_back(
+        NewLevelIterator(table_cache_.get(), version.files(level),
+                         options.verify_checksums, options.fill_cache));
   }
   return NewDBIterator(NewMergingIterator(std::move(children)), sequence,
                        std::move(view), options.iterate_lower_bound,

@@ -87,8 +87,7 @@ class DBImpl final : public DB {
   // Waits until no compaction is needed or running (or an error stopped
   // background work) and returns the background error.
   absl::Status TEST_WaitForCompactions() ABSL_LOCKS_EXCLUDED(mu_);
-  std::shared_ptr<const Version> TEST_CurrentVersion()
-      ABSL_LOCKS_EXCLUDED(mu_);
+  std::shared_ptr<const Version> TEST_CurrentVersion() ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   struct Writer;

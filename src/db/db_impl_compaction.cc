@@ -10,8 +10,8 @@
 #include "db/compaction_job.h"
 #include "db/db_impl.h"
 #include "db/filename.h"
-#include "util/status_macros.h"
 #include "util/kill_point.h"
+#include "util/status_macros.h"
 
 namespace ferrisdb {
 

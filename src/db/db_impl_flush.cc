@@ -8,8 +8,8 @@
 #include "db/db_impl.h"
 #include "db/filename.h"
 #include "table/table_builder.h"
-#include "util/status_macros.h"
 #include "util/kill_point.h"
+#include "util/status_macros.h"
 
 namespace ferrisdb {
 

@@ -9,9 +9,9 @@
 #include "db/db_impl.h"
 #include "db/filename.h"
 #include "db/write_batch_internal.h"
+#include "util/kill_point.h"
 #include "util/status_macros.h"
 #include "wal/log_reader.h"
-#include "util/kill_point.h"
 
 namespace ferrisdb {
 
@@ -264,7 +264,8 @@ void DBImpl::DeleteObsoleteFilesLocked() {
   // never reused, and CURRENT's temporary file is only written under mu_.
   mu_.Unlock();
   for (const std::string& path : doomed) {
-    if (env_->RemoveFile(path).ok()) internal::KillPoint("obsolete.unlink.after");
+    if (env_->RemoveFile(path).ok())
+      internal::KillPoint("obsolete.unlink.after");
   }
   mu_.Lock();
 }

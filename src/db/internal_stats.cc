@@ -30,40 +30,39 @@ std::string InternalStats::Format(const Version& version,
         level < kNumLevels - 1
             ? absl::StrFormat("%5.2f", picker.Score(version, level))
             : std::string("    -");
-    absl::StrAppendFormat(&out, "  L%d %6d %10.1f %s %5d %5d %9.1f %10.1f %8.2f\n",
-                          level, files, MiB(version.NumLevelBytes(level)),
-                          score, l.count, l.trivial_moves, MiB(l.bytes_read),
-                          MiB(l.bytes_written),
-                          static_cast<double>(l.micros) / 1e6);
+    absl::StrAppendFormat(
+        &out, "  L%d %6d %10.1f %s %5d %5d %9.1f %10.1f %8.2f\n", level, files,
+        MiB(version.NumLevelBytes(level)), score, l.count, l.trivial_moves,
+        MiB(l.bytes_read), MiB(l.bytes_written),
+        static_cast<double>(l.micros) / 1e6);
     total.count += l.count;
     total.trivial_moves += l.trivial_moves;
     total.bytes_read += l.bytes_read;
     total.bytes_written += l.bytes_written;
     total.micros += l.micros;
   }
-  absl::StrAppendFormat(&out, " Sum %6d %10.1f       %5d %5d %9.1f %10.1f %8.2f\n",
-                        version.NumFiles(), [&] {
-                          uint64_t b = 0;
-                          for (int l = 0; l < kNumLevels; ++l) {
-                            b += version.NumLevelBytes(l);
-                          }
-                          return MiB(b);
-                        }(),
-                        total.count, total.trivial_moves, MiB(total.bytes_read),
-                        MiB(total.bytes_written),
-                        static_cast<double>(total.micros) / 1e6);
+  absl::StrAppendFormat(
+      &out, " Sum %6d %10.1f       %5d %5d %9.1f %10.1f %8.2f\n",
+      version.NumFiles(),
+      [&] {
+        uint64_t b = 0;
+        for (int l = 0; l < kNumLevels; ++l) {
+          b += version.NumLevelBytes(l);
+        }
+        return MiB(b);
+      }(),
+      total.count, total.trivial_moves, MiB(total.bytes_read),
+      MiB(total.bytes_written), static_cast<double>(total.micros) / 1e6);
   absl::StrAppendFormat(&out,
                         "User writes: %.1f MiB, log writes: %.1f MiB, table "
                         "writes: %.1f MiB, write amplification: %.2f\n",
                         MiB(user_bytes), MiB(wal_bytes),
                         MiB(total.bytes_written), WriteAmplification());
-  absl::StrAppendFormat(&out,
-                        "Pending compaction: %.1f MiB\n",
+  absl::StrAppendFormat(&out, "Pending compaction: %.1f MiB\n",
                         MiB(picker.EstimatePendingCompactionBytes(version)));
-  absl::StrAppendFormat(&out,
-                        "Write stalls: %.3f s, %d writes slowed, %d stopped\n",
-                        static_cast<double>(stall_micros) / 1e6, slowdowns,
-                        stops);
+  absl::StrAppendFormat(
+      &out, "Write stalls: %.3f s, %d writes slowed, %d stopped\n",
+      static_cast<double>(stall_micros) / 1e6, slowdowns, stops);
   return out;
 }
 

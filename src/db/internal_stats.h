@@ -33,8 +33,8 @@ struct InternalStats {
   uint64_t user_bytes = 0;  // bytes of the write batches users wrote
   uint64_t wal_bytes = 0;   // bytes appended to write-ahead logs
   uint64_t stall_micros = 0;
-  uint64_t slowdowns = 0;   // writes delayed by a slowdown
-  uint64_t stops = 0;       // writes that waited at a hard limit
+  uint64_t slowdowns = 0;  // writes delayed by a slowdown
+  uint64_t stops = 0;      // writes that waited at a hard limit
 
   // Bytes written to storage (log + tables) per byte of user data; 0
   // before any user write.

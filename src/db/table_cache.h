@@ -32,8 +32,8 @@ class TableCache {
 
   // A new reader of table `number`, not shared and not reading through the
   // block cache (for verification, which must see the file's bytes).
-  absl::StatusOr<std::unique_ptr<TableReader>> OpenUncached(
-      uint64_t number, uint64_t file_size);
+  absl::StatusOr<std::unique_ptr<TableReader>> OpenUncached(uint64_t number,
+                                                            uint64_t file_size);
 
   // Forgets table `number` (its file is being deleted).
   void Evict(uint64_t number);

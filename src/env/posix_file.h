@@ -88,7 +88,7 @@ class PosixWritableFile final : public WritableFile {
   const std::string path_;
   int fd_;  // -1 once closed.
   std::unique_ptr<char[]> buffer_;
-  size_t buffered_ = 0;  // Bytes at the start of buffer_ not yet written.
+  size_t buffered_ = 0;   // Bytes at the start of buffer_ not yet written.
   uint64_t written_ = 0;  // Bytes handed to the file (past buffer_).
   uint64_t writeback_started_ = 0;  // Bytes StartWriteback covered.
 };

@@ -281,9 +281,9 @@ absl::Status TableReader::Get(const LookupKey& key, bool verify_checksums,
       return TableCorruption(file_name_, "bad block handle in index block",
                              footer_.index.offset);
     }
-    FERRISDB_ASSIGN_OR_RETURN(std::shared_ptr<const Block> block,
-                              ReadDataBlock(handle, verify_checksums,
-                                            fill_cache));
+    FERRISDB_ASSIGN_OR_RETURN(
+        std::shared_ptr<const Block> block,
+        ReadDataBlock(handle, verify_checksums, fill_cache));
     BlockIter it(block.get(), BlockKeyOrder::kInternal);
     it.Seek(target);
     if (!it.Valid()) {

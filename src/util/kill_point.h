@@ -18,16 +18,16 @@
 namespace ferrisdb::internal {
 
 inline constexpr std::array<std::string_view, 20> kKillPointNames = {
-    "wal.append.before",         "wal.append.after",
-    "wal.sync.before",           "wal.sync.after",
-    "wal.create.after",          "wal.switch.old_synced",
-    "table.sync.before",         "table.sync.after",
-    "table.syncdir.after",       "manifest.append.before",
-    "manifest.append.after",     "manifest.sync.after",
-    "manifest.new.synced",       "current.temp.synced",
-    "current.rename.after",      "current.syncdir.after",
-    "flush.installed",           "compaction.outputs.synced",
-    "compaction.installed",      "obsolete.unlink.after",
+    "wal.append.before",     "wal.append.after",
+    "wal.sync.before",       "wal.sync.after",
+    "wal.create.after",      "wal.switch.old_synced",
+    "table.sync.before",     "table.sync.after",
+    "table.syncdir.after",   "manifest.append.before",
+    "manifest.append.after", "manifest.sync.after",
+    "manifest.new.synced",   "current.temp.synced",
+    "current.rename.after",  "current.syncdir.after",
+    "flush.installed",       "compaction.outputs.synced",
+    "compaction.installed",  "obsolete.unlink.after",
 };
 
 // Called with the point's name each time a KillPoint is passed.
@@ -42,8 +42,7 @@ extern std::atomic<KillPointHook> hook;
 
 // REQUIRES: name is one of kKillPointNames.
 inline void KillPoint(std::string_view name) {
-  KillPointHook hook =
-      kill_point_detail::hook.load(std::memory_order_relaxed);
+  KillPointHook hook = kill_point_detail::hook.load(std::memory_order_relaxed);
   if (hook != nullptr) hook(name);
 }
 

@@ -25,7 +25,8 @@ std::pair<std::string_view, std::string_view> UserKeyRange(
 
 CompactionPicker::CompactionPicker(const Options& options)
     : level0_trigger_(std::max(1, options.level0_file_num_compaction_trigger)),
-      level_base_bytes_(std::max<uint64_t>(1, options.max_bytes_for_level_base)),
+      level_base_bytes_(
+          std::max<uint64_t>(1, options.max_bytes_for_level_base)),
       level_multiplier_(std::max(1.0, options.max_bytes_for_level_multiplier)),
       target_file_size_(std::max<uint64_t>(1, options.target_file_size)) {}
 
@@ -93,9 +94,9 @@ std::unique_ptr<Compaction> CompactionPicker::PickRangeCompaction(
     std::optional<std::string_view> end) {
   Version::FileList files = version->GetOverlappingFiles(level, begin, end);
   if (files.empty()) return nullptr;
-  std::unique_ptr<Compaction> c(
-      new Compaction(std::move(version), level, target_file_size_,
-                     /*is_manual=*/true));
+  std::unique_ptr<Compaction> c(new Compaction(std::move(version), level,
+                                               target_file_size_,
+                                               /*is_manual=*/true));
   c->inputs_[0] = std::move(files);
   SetupOtherInputs(c.get());
   return c;

@@ -8,9 +8,9 @@
 #include "db/filename.h"
 #include "util/coding.h"
 #include "util/hash.h"
+#include "util/kill_point.h"
 #include "util/status_macros.h"
 #include "wal/log_reader.h"
-#include "util/kill_point.h"
 
 namespace ferrisdb {
 namespace {

@@ -532,8 +532,7 @@ int main(int argc, char** argv) {
   config.kill_after = absl::GetFlag(FLAGS_kill_after);
   if (!config.kill_point.empty() &&
       std::find(ferrisdb::internal::kKillPointNames.begin(),
-                ferrisdb::internal::kKillPointNames.end(),
-                config.kill_point) ==
+                ferrisdb::internal::kKillPointNames.end(), config.kill_point) ==
           ferrisdb::internal::kKillPointNames.end()) {
     std::fprintf(stderr, "unknown --kill_point=%s (see --list_kill_points)\n",
                  config.kill_point.c_str());

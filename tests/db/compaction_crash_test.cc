@@ -62,11 +62,6 @@ using ::ferrisdb::testing::PowerLossOptions;
 using ::ferrisdb::testing::UnsyncedDataMode;
 using Model = std::map<std::string, std::string>;
 
-bool LongTests() {
-  const char* v = std::getenv("FERRISDB_LONG_TESTS");
-  return v != nullptr && *v != '\0' && std::string(v) != "0";
-}
-
 bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() &&
          s.substr(s.size() - suffix.size()) == suffix;
@@ -555,7 +550,8 @@ TEST_F(CompactionCrashTest, PowerLossAtEachSyncRenameRemoveAndManifestWrite) {
     if (IsInterestingCall(c.op, c.path)) interesting.push_back(c);
   }
   ASSERT_GT(interesting.size(), 100u);
-  const size_t budget = LongTests() ? interesting.size() : 20;
+  const size_t budget =
+      ::ferrisdb::testing::LongTestsEnabled() ? interesting.size() : 20;
   const size_t stride = std::max<size_t>(1, interesting.size() / budget);
   int runs = 0;
   for (size_t i = 0; i < interesting.size(); i += stride) {
@@ -586,7 +582,8 @@ TEST_F(CompactionCrashTest, PowerLossAtEachSyncRenameRemoveAndManifestWrite) {
 TEST_F(CompactionCrashTest, PowerLossAtEveryCallIndex) {
   RecordCalls();
   if (HasFatalFailure()) return;
-  const uint64_t stride = LongTests() ? 1 : total_calls_ / 12 + 1;
+  const uint64_t stride =
+      ::ferrisdb::testing::LongTestsEnabled() ? 1 : total_calls_ / 12 + 1;
   for (uint64_t n = 1; n <= total_calls_ + 1; n += stride) {
     CrashAndRecover(
         [n](FaultInjectionEnv& env) {
@@ -596,22 +593,6 @@ TEST_F(CompactionCrashTest, PowerLossAtEveryCallIndex) {
         kModes[(n / stride) % std::size(kModes)],
         absl::StrFormat("at call %d of %d", n, total_calls_));
     if (HasFatalFailure()) return;
-  }
-}
-
-// Calls that change the disk; the others (reads, listings) keep working
-// while the "machine" is stopped, so the test can still look.
-bool IsMutatingCall(FaultOp op) {
-  switch (op) {
-    case FaultOp::kNewSequentialFile:
-    case FaultOp::kNewRandomAccessFile:
-    case FaultOp::kRead:
-    case FaultOp::kSkip:
-    case FaultOp::kGetChildren:
-    case FaultOp::kGetFileSize:
-      return false;
-    default:
-      return true;
   }
 }
 
@@ -632,7 +613,7 @@ TEST_F(CompactionCrashTest, PowerLossDuringRecovery) {
     }
   }
   ASSERT_GT(first_crashes.size(), 3u);
-  const size_t first_count = LongTests() ? 12 : 3;
+  const size_t first_count = ::ferrisdb::testing::LongTestsEnabled() ? 12 : 3;
   for (size_t f = 0; f < first_count; ++f) {
     const uint64_t n =
         first_crashes[(f + 1) * first_crashes.size() / (first_count + 1)];
@@ -672,7 +653,8 @@ TEST_F(CompactionCrashTest, PowerLossDuringRecovery) {
       db->reset();
       std::filesystem::remove_all(path);
     }
-    const uint64_t stride = LongTests() ? 1 : recovery_calls / 8 + 1;
+    const uint64_t stride =
+        ::ferrisdb::testing::LongTestsEnabled() ? 1 : recovery_calls / 8 + 1;
     for (uint64_t m = 1; m <= recovery_calls; m += stride) {
       const PowerLossMode& mode = kModes[(f + m) % std::size(kModes)];
       const std::string context = absl::StrFormat(
@@ -689,7 +671,8 @@ TEST_F(CompactionCrashTest, PowerLossDuringRecovery) {
         options.env = &env;
         env.FailWhen(
             [m](const FaultContext& c) {
-              return c.call_number >= m && IsMutatingCall(c.op);
+              return c.call_number >= m &&
+                     ::ferrisdb::testing::IsMutatingOp(c.op);
             },
             absl::UnavailableError("power cut"), /*persistent=*/true);
         auto db = DB::Open(options, path);
@@ -799,7 +782,8 @@ TEST_F(CompactionCrashTest, FailedCompactionCallIsStickyAndLosesNothing) {
                   std::string(FaultOpName(op)).c_str());
       continue;
     }
-    const int samples = LongTests() ? total : std::min(total, 3);
+    const int samples =
+        ::ferrisdb::testing::LongTestsEnabled() ? total : std::min(total, 3);
     for (int s = 0; s < samples; ++s) {
       const int k =
           samples == total ? s + 1 : 1 + s * (total - 1) / (samples - 1);

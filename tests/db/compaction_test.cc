@@ -67,8 +67,8 @@ class CompactionTest : public ::testing::Test {
   }
 
   int NumFilesAtLevel(int level) {
-    auto v = db_->GetProperty(absl::StrCat("ferrisdb.num-files-at-level",
-                                           level));
+    auto v =
+        db_->GetProperty(absl::StrCat("ferrisdb.num-files-at-level", level));
     EXPECT_THAT(v, IsOk());
     int n = -1;
     EXPECT_TRUE(absl::SimpleAtoi(*v, &n));
@@ -76,7 +76,8 @@ class CompactionTest : public ::testing::Test {
   }
   int TotalFiles() {
     int n = 0;
-    for (int level = 0; level < kNumLevels; ++level) n += NumFilesAtLevel(level);
+    for (int level = 0; level < kNumLevels; ++level)
+      n += NumFilesAtLevel(level);
     return n;
   }
   uint64_t TableBytes() {
@@ -421,8 +422,7 @@ TEST_F(CompactionTest, StatisticsCountTheWork) {
   EXPECT_EQ(statistics_->GetTicker(Ticker::kGetHits), 2u);
   EXPECT_EQ(statistics_->GetTicker(Ticker::kGetMisses), 1u);
   EXPECT_EQ(statistics_->GetTicker(Ticker::kBytesRead), 200u);
-  EXPECT_EQ(statistics_->GetHistogramData(HistogramType::kGetMicros).count,
-            3u);
+  EXPECT_EQ(statistics_->GetHistogramData(HistogramType::kGetMicros).count, 3u);
   std::unique_ptr<Iterator> it = db_->NewIterator({});
   it->Seek(Key(10));
   it->Next();

@@ -236,8 +236,8 @@ TEST_P(ModelTest, RandomOperationsMatchAStdMap) {
   // The data outgrew level 1: compaction pushed it deeper.
   int deepest = 0;
   for (int level = 1; level < 7; ++level) {
-    auto files = db_->GetProperty(absl::StrCat("ferrisdb.num-files-at-level",
-                                               level));
+    auto files =
+        db_->GetProperty(absl::StrCat("ferrisdb.num-files-at-level", level));
     ASSERT_THAT(files, IsOk());
     if (*files != "0") deepest = level;
   }

@@ -70,11 +70,6 @@ using ::ferrisdb::testing::FaultOp;
 using ::ferrisdb::testing::FaultOpName;
 using Model = std::map<std::string, std::string>;
 
-bool LongTests() {
-  const char* v = std::getenv("FERRISDB_LONG_TESTS");
-  return v != nullptr && *v != '\0' && std::string(v) != "0";
-}
-
 // Every injected status carries this text, so a reported error can be
 // traced to the fault.
 constexpr char kMarker[] = "injected I/O fault";
@@ -685,9 +680,10 @@ class LoopRun {
     it.reset();
     std::reverse(backward.begin(), backward.end());
     if (forward != backward) {
-      return absl::StrFormat("forward scan (%d keys) and backward scan (%d) "
-                             "differ",
-                             forward.size(), backward.size());
+      return absl::StrFormat(
+          "forward scan (%d keys) and backward scan (%d) "
+          "differ",
+          forward.size(), backward.size());
     }
     for (size_t i = 1; i < forward.size(); ++i) {
       if (forward[i - 1].first >= forward[i].first) {
@@ -696,9 +692,10 @@ class LoopRun {
     }
     for (const auto& [key, value] : forward) {
       if (!model_.contains(key)) {
-        return absl::StrFormat("scan shows %s, which is deleted or was never "
-                               "written (value %s)",
-                               key, value.substr(0, 16));
+        return absl::StrFormat(
+            "scan shows %s, which is deleted or was never "
+            "written (value %s)",
+            key, value.substr(0, 16));
       }
     }
     std::vector<std::string> keys;
@@ -707,9 +704,9 @@ class LoopRun {
     for (const std::string& key : keys) {
       absl::StatusOr<std::string> got = db_->Get({}, key);
       auto want = model_.find(key);
-      const auto in_scan = std::find_if(
-          forward.begin(), forward.end(),
-          [&key](const auto& kv) { return kv.first == key; });
+      const auto in_scan =
+          std::find_if(forward.begin(), forward.end(),
+                       [&key](const auto& kv) { return kv.first == key; });
       if (want == model_.end()) {
         if (!absl::IsNotFound(got.status())) {
           return absl::StrFormat(
@@ -724,19 +721,19 @@ class LoopRun {
                                got.status().ToString());
       }
       if (*got != want->second) {
-        return absl::StrFormat(
-            "Get(%s) = %s..., want %s... (%s)", key, got->substr(0, 16),
-            want->second.substr(0, 16),
-            written_values_.contains(*got) ? "an older value"
-                                           : "a value never written");
+        return absl::StrFormat("Get(%s) = %s..., want %s... (%s)", key,
+                               got->substr(0, 16), want->second.substr(0, 16),
+                               written_values_.contains(*got)
+                                   ? "an older value"
+                                   : "a value never written");
       }
       if (in_scan == forward.end() || in_scan->second != *got) {
         return absl::StrFormat("Get(%s) and the scan disagree", key);
       }
     }
     if (forward.size() != model_.size()) {
-      return absl::StrFormat("scan shows %d keys, the model %d",
-                             forward.size(), model_.size());
+      return absl::StrFormat("scan shows %d keys, the model %d", forward.size(),
+                             model_.size());
     }
     return "";
   }
@@ -797,7 +794,6 @@ class TmpfsTestDirs {
   bool set_ = false;
 };
 
-
 void PrintTo(const ErrorKind& kind, std::ostream* os) { *os << kind.name; }
 
 class IoErrorLoopTest : public ::testing::TestWithParam<ErrorKind> {};
@@ -806,7 +802,8 @@ TEST_P(IoErrorLoopTest, EveryFailureIsReportedAndNothingAcknowledgedIsLost) {
   const ErrorKind& kind = GetParam();
   const TmpfsTestDirs tmpfs;
   const uint32_t seed = ::ferrisdb::testing::TestSeed(20261124);
-  const std::vector<Step> steps = MakeSequence(seed, LongTests() ? 4 : 1);
+  const std::vector<Step> steps =
+      MakeSequence(seed, ::ferrisdb::testing::LongTestsEnabled() ? 4 : 1);
   constexpr int kMaxReportedRuns = 8;
   int failed_runs = 0;
   for (const bool persistent : {false, true}) {
@@ -822,8 +819,8 @@ TEST_P(IoErrorLoopTest, EveryFailureIsReportedAndNothingAcknowledgedIsLost) {
         std::string text;
         for (const std::string& p : run.problems()) text += "\n  " + p;
         ADD_FAILURE() << absl::StrFormat(
-            "seed %d, %s, %s failure, N = %d:", seed, kind.name,
-            persistent ? "persistent" : "single", n)
+                             "seed %d, %s, %s failure, N = %d:", seed,
+                             kind.name, persistent ? "persistent" : "single", n)
                       << text;
         if (failed_runs >= kMaxReportedRuns) return;
       }
@@ -908,8 +905,8 @@ TEST(IoErrorLoopWorkloadTest, FlushesAndCompacts) {
   EXPECT_GE(stats->GetTicker(Ticker::kFlushes), 3u);
   EXPECT_GE(stats->GetTicker(Ticker::kCompactions), 2u);
   absl::PrintF("workload: %d Env calls, %d flushes, %d compactions\n",
-              env.call_count(), stats->GetTicker(Ticker::kFlushes),
-              stats->GetTicker(Ticker::kCompactions));
+               env.call_count(), stats->GetTicker(Ticker::kFlushes),
+               stats->GetTicker(Ticker::kCompactions));
 }
 
 }  // namespace

@@ -87,9 +87,9 @@ std::string DbWithTables(const std::string& path, const Options& options) {
   auto db = DB::Open(options, path);
   EXPECT_THAT(db, IsOk());
   for (int i = 0; i < 500; ++i) {
-    EXPECT_THAT((*db)->Put({}, absl::StrFormat("key%06d", i),
-                           std::string(100, 'v')),
-                IsOk());
+    EXPECT_THAT(
+        (*db)->Put({}, absl::StrFormat("key%06d", i), std::string(100, 'v')),
+        IsOk());
   }
   EXPECT_THAT((*db)->CompactRange(std::nullopt, std::nullopt), IsOk());
   const std::shared_ptr<const Version> version =

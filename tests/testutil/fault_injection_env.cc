@@ -41,20 +41,6 @@ std::string DirName(const std::string& path) {
   return path.substr(0, slash);
 }
 
-bool IsMutating(FaultOp op) {
-  switch (op) {
-    case FaultOp::kNewSequentialFile:
-    case FaultOp::kNewRandomAccessFile:
-    case FaultOp::kRead:
-    case FaultOp::kSkip:
-    case FaultOp::kGetChildren:
-    case FaultOp::kGetFileSize:
-      return false;
-    default:
-      return true;
-  }
-}
-
 // splitmix64: tiny, and unlike std distributions its output is fixed by the
 // seed on every platform.
 uint64_t NextRandom(uint64_t* state) {
@@ -71,6 +57,20 @@ absl::Status DeadHandleError(std::string_view path) {
 }
 
 }  // namespace
+
+bool IsMutatingOp(FaultOp op) {
+  switch (op) {
+    case FaultOp::kNewSequentialFile:
+    case FaultOp::kNewRandomAccessFile:
+    case FaultOp::kRead:
+    case FaultOp::kSkip:
+    case FaultOp::kGetChildren:
+    case FaultOp::kGetFileSize:
+      return false;
+    default:
+      return true;
+  }
+}
 
 std::string_view FaultOpName(FaultOp op) {
   switch (op) {
@@ -291,7 +291,7 @@ absl::Status FaultInjectionEnv::BeginCallLocked(FaultOp op,
                                                 std::string_view target,
                                                 bool* injected) {
   ++call_count_;
-  if (!active_ && IsMutating(op)) {
+  if (!active_ && IsMutatingOp(op)) {
     return absl::UnavailableError(absl::StrCat(
         "simulated crash: file system inactive: ", ToAbsl(FaultOpName(op)), " ",
         ToAbsl(path)));

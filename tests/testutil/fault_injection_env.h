@@ -83,6 +83,10 @@ enum class FaultOp {
 // "append", "sync", ... for messages.
 std::string_view FaultOpName(FaultOp op);
 
+// True for the calls that change the file system (writes, syncs, creates,
+// renames, removals...); reads, listings and size queries are not.
+bool IsMutatingOp(FaultOp op);
+
 // What a FailWhen predicate sees of a call. The views are valid only during
 // the predicate call.
 struct FaultContext {

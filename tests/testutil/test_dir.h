@@ -27,6 +27,10 @@ class TestDir {
 // otherwise default_seed. Tests print the seed they use on failure.
 uint32_t TestSeed(uint32_t default_seed);
 
+// True if FERRISDB_LONG_TESTS is set to something other than "" or "0": tests
+// then run their long form (every crash point, bigger workloads).
+bool LongTestsEnabled();
+
 }  // namespace ferrisdb::testing
 
 #endif  // FERRISDB_TESTS_TESTUTIL_TEST_DIR_H_
