@@ -96,10 +96,7 @@ absl::Status CompactionJob::MergeInputs() {
       drop = true;
     }
     newer_sequence = parsed.sequence;
-    if (drop) {
-      ++entries_dropped_;
-      continue;
-    }
+    if (drop) continue;
     FERRISDB_RETURN_IF_ERROR(AddToOutput(key, input->value()));
   }
   return input->status();

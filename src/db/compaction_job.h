@@ -64,7 +64,6 @@ class CompactionJob {
   const std::vector<FileMetaData>& outputs() const { return outputs_; }
   uint64_t bytes_read() const { return bytes_read_; }
   uint64_t bytes_written() const { return bytes_written_; }
-  uint64_t entries_dropped() const { return entries_dropped_; }
 
  private:
   struct Output;
@@ -83,7 +82,6 @@ class CompactionJob {
   std::vector<FileMetaData> outputs_;
   uint64_t bytes_read_ = 0;
   uint64_t bytes_written_ = 0;
-  uint64_t entries_dropped_ = 0;
 };
 
 }  // namespace ferrisdb

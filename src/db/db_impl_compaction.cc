@@ -139,7 +139,6 @@ absl::Status DBImpl::RunCompactionLocked(Compaction* c) {
   ++level_stats.count;
   level_stats.bytes_read += job.bytes_read();
   level_stats.bytes_written += job.bytes_written();
-  level_stats.files_written += job.outputs().size();
   const uint64_t micros = env_->NowMicros() - start_micros;
   level_stats.micros += micros;
   RecordTick(Ticker::kCompactions);

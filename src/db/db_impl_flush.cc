@@ -73,7 +73,6 @@ absl::Status DBImpl::FlushOldestMemTableLocked() {
     LevelWriteStats& flushes = stats_.levels[0];
     ++flushes.count;
     flushes.bytes_written += meta.file_size;
-    flushes.files_written += meta.file_size > 0 ? 1 : 0;
     const uint64_t micros = env_->NowMicros() - start_micros;
     flushes.micros += micros;
     RecordTick(Ticker::kFlushes);

@@ -24,7 +24,6 @@ struct LevelWriteStats {
   uint64_t trivial_moves = 0;  // files moved down unchanged
   uint64_t bytes_read = 0;     // input bytes (0 for flushes)
   uint64_t bytes_written = 0;  // bytes of the tables written
-  uint64_t files_written = 0;
   uint64_t micros = 0;
 };
 

@@ -34,14 +34,6 @@ void Compaction::AddInputDeletions(VersionEdit* edit) const {
   }
 }
 
-uint64_t Compaction::TotalInputBytes() const {
-  uint64_t bytes = 0;
-  for (const auto& files : inputs_) {
-    for (const auto& f : files) bytes += f->file_size;
-  }
-  return bytes;
-}
-
 bool Compaction::IsBaseLevelForKey(std::string_view user_key) {
   for (int level = output_level() + 1; level < kNumLevels; ++level) {
     const Version::FileList& files = input_version_->files(level);

@@ -46,8 +46,6 @@ class Compaction {
   // Adds the deletion of every input file to edit.
   void AddInputDeletions(VersionEdit* edit) const;
 
-  uint64_t TotalInputBytes() const;
-
   // True if no level below output_level() can hold user_key, so a deletion
   // of it has nothing left to hide. REQUIRES: successive calls pass
   // ascending user keys.

@@ -135,27 +135,6 @@ Version::FileList Version::GetOverlappingFiles(
   return result;
 }
 
-bool Version::OverlapInLevel(int level, std::string_view smallest_user_key,
-                             std::string_view largest_user_key) const {
-  if (level == 0) {
-    for (const auto& f : files_[0]) {
-      if (ExtractUserKey(f->largest) >= smallest_user_key &&
-          ExtractUserKey(f->smallest) <= largest_user_key) {
-        return true;
-      }
-    }
-    return false;
-  }
-  // The first file whose largest user key is >= smallest_user_key.
-  const FileList& files = files_[level];
-  auto it = std::partition_point(
-      files.begin(), files.end(), [smallest_user_key](const auto& f) {
-        return ExtractUserKey(f->largest) < smallest_user_key;
-      });
-  return it != files.end() &&
-         ExtractUserKey((*it)->smallest) <= largest_user_key;
-}
-
 std::string Version::DebugString() const {
   std::string out;
   for (int level = 0; level < kNumLevels; ++level) {

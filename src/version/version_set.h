@@ -49,10 +49,6 @@ class Version {
       int level, std::optional<std::string_view> smallest_user_key,
       std::optional<std::string_view> largest_user_key) const;
 
-  // True if some file of `level` overlaps [smallest, largest] (user keys).
-  bool OverlapInLevel(int level, std::string_view smallest_user_key,
-                      std::string_view largest_user_key) const;
-
   // One line per non-empty level: "L1: 000012[a..f] 000015[g..k]".
   std::string DebugString() const;
 
