@@ -124,6 +124,12 @@ struct Options {
   // statistics.h); may be shared by several DBs. nullptr: record nothing.
   std::shared_ptr<Statistics> statistics;
 
+  // Size at which the MANIFEST (the log of table-set changes) is replaced by
+  // a new one that starts with a snapshot of the current state, so the file
+  // a restart replays stays short. The old one is deleted once CURRENT
+  // durably names the new one.
+  uint64_t max_manifest_file_size = uint64_t{64} << 20;
+
   // Check more invariants while opening and reading files, and turn anything
   // unexpected into an error instead of skipping it: sequence numbers in the
   // write-ahead log must be contiguous across files, and DB::Open checks

@@ -150,9 +150,11 @@ std::string Version::DebugString() const {
   return out;
 }
 
-VersionSet::VersionSet(std::string dbname, Env* env)
+VersionSet::VersionSet(std::string dbname, Env* env,
+                       uint64_t max_manifest_file_size)
     : dbname_(std::move(dbname)),
       env_(env),
+      max_manifest_file_size_(max_manifest_file_size),
       current_(std::make_shared<const Version>()) {}
 
 bool VersionSet::DatabaseExists() const {
@@ -355,6 +357,12 @@ absl::Status VersionSet::LogAndApply(VersionEdit* edit) {
   Version next;
   FERRISDB_RETURN_IF_ERROR(Apply(*current_, *edit, &next));
 
+  if (manifest_ != nullptr &&
+      manifest_->file_size() >= max_manifest_file_size_) {
+    // Roll: every edit so far is synced in the old manifest, which stays
+    // CURRENT's target until the new one is durably in place.
+    manifest_.reset();
+  }
   if (manifest_ == nullptr) {
     // The snapshot must describe the state before the edit: the edit is
     // appended right after it.

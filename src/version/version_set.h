@@ -61,7 +61,10 @@ class Version {
 // only use the Versions it hands out).
 class VersionSet {
  public:
-  VersionSet(std::string dbname, Env* env);
+  // A new manifest is started when the current one has grown to
+  // max_manifest_file_size bytes (see Options::max_manifest_file_size).
+  VersionSet(std::string dbname, Env* env,
+             uint64_t max_manifest_file_size = uint64_t{64} << 20);
   VersionSet(const VersionSet&) = delete;
   VersionSet& operator=(const VersionSet&) = delete;
 
@@ -74,8 +77,9 @@ class VersionSet {
   absl::Status Recover();
 
   // Makes edit durable and current: on the first call after Recover (or for
-  // a new database) it starts a new manifest holding a snapshot of the whole
-  // state and points CURRENT at it; later calls append. Fills in the log
+  // a new database), and whenever the manifest has reached
+  // max_manifest_file_size, it starts a new manifest holding a snapshot of
+  // the whole state and points CURRENT at it; other calls append. Fills in the log
   // number, next file number and last sequence the edit leaves unset.
   // On error the edit may or may not have become durable (it shows after a
   // reopen or not) and the current version is unchanged: the caller must not
@@ -119,6 +123,7 @@ class VersionSet {
 
   const std::string dbname_;
   Env* const env_;
+  const uint64_t max_manifest_file_size_;
 
   std::shared_ptr<const Version> current_;
   // Every version made current; pruned of the expired ones by AddLiveFiles.

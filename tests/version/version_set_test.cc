@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <set>
 #include <string>
 
 #include "db/filename.h"
@@ -83,6 +84,29 @@ TEST_F(VersionSetTest, RecoverRebuildsTheState) {
   ASSERT_THAT(again.Recover(), IsOk());
   EXPECT_EQ(again.last_sequence(), 70u);
   EXPECT_EQ(again.current()->NumFiles(), 2u);
+}
+
+TEST_F(VersionSetTest, ManifestRollsAtItsSizeLimit) {
+  // A 200-byte limit: the snapshot plus a few edits fill a manifest.
+  VersionSet vs(dbname_, Env::Default(), /*max_manifest_file_size=*/200);
+  std::set<uint64_t> manifests;
+  for (int i = 0; i < 12; ++i) {
+    VersionEdit e;
+    const std::string key = "k" + std::to_string(100 + i);
+    e.AddFile(1, MakeFile(vs.NewFileNumber(), key, key + "z"));
+    e.SetLastSequence(100 + i);
+    ASSERT_THAT(vs.LogAndApply(&e), IsOk());
+    manifests.insert(vs.manifest_number());
+  }
+  EXPECT_GE(manifests.size(), 3u) << "the manifest never rolled";
+  // CURRENT names the newest manifest, whose snapshot plus edits give the
+  // whole state.
+  std::remove(ManifestFileName(dbname_, *manifests.begin()).c_str());
+  VersionSet again(dbname_, Env::Default());
+  ASSERT_THAT(again.Recover(), IsOk());
+  EXPECT_EQ(again.recovered_manifest_number(), *manifests.rbegin());
+  EXPECT_EQ(again.current()->files(1).size(), 12u);
+  EXPECT_EQ(again.last_sequence(), 111u);
 }
 
 TEST_F(VersionSetTest, DeletingAMissingFileIsRefused) {
