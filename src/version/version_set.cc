@@ -335,6 +335,10 @@ absl::Status VersionSet::StartNewManifest() {
   absl::Status s = WriteSnapshot(writer.get());
   if (s.ok()) s = writer->Sync();
   if (s.ok()) internal::KillPoint("manifest.new.synced");
+  // The manifest's directory entry must be durable before CURRENT can name
+  // it: a file system may persist the rename of CURRENT without the create
+  // (found by crash-state enumeration, tests/db/crash_state_test.cc).
+  if (s.ok()) s = env_->SyncDir(dbname_);
   bool renamed = false;
   if (s.ok()) s = SetCurrentFile(number, &renamed);
   if (!s.ok()) {

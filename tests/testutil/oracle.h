@@ -1,0 +1,209 @@
+// Oracle: the model every in-process crash, error and recovery harness checks
+// a DB against. It records each write (a Put, a Delete or a batch of several)
+// in sequence order, whether it was acknowledged and whether it was synced,
+// the points that made earlier writes durable (a synced write, a Flush), and
+// the snapshots taken; Verify then reads the whole DB and checks the
+// reliability promises of docs/reliability.md:
+//
+//   (1) every synced, acknowledged write is visible unless later overwritten
+//       (a write with WriteOptions::sync that returned OK makes it and every
+//       write before it durable; so does a Flush or CompactRange that
+//       returned OK, which puts every earlier write in a synced table named
+//       by a synced manifest);
+//   (2) the state equals the model applied to a prefix of the sequence
+//       order, with no holes, and that prefix includes everything in (1);
+//   (3) no deleted key comes back, in Get, in a forward or backward scan or
+//       in a snapshot (a special case of (2), reported by name);
+//   (4) a WriteBatch is applied whole or not at all (the prefix is counted
+//       in whole writes);
+//   (5) no wrong value: every read returns the model's value at that prefix,
+//       a NotFound consistent with it, or (only if allowed) an error.
+//
+// Typical use with a power loss (FaultInjectionEnv):
+//
+//   Oracle oracle;
+//   FERRISDB_ASSERT_OK(oracle.Put(db.get(), {.sync = true}, "k", "v"));
+//   ... more writes, oracle.Flush(db.get()) ...
+//   (power loss, reopen)
+//   absl::StatusOr<Oracle::Recovered> r = oracle.Verify(db.get());
+//   FERRISDB_ASSERT_OK(r);           // the message says what was wrong
+//   oracle.Truncate(r->prefix);      // later writes were lost: forget them
+//
+// Crash points that are not "now": the oracle stamps each event with a
+// logical clock, by default a counter of its own. A harness that enumerates
+// crash states of a recorded run passes a clock (the number of file-system
+// operations recorded so far) and Verify(db, {.crash_mark = k}) then judges a
+// crash after the first k operations: a write counts as acknowledged (and a
+// Flush as done) only if it returned at a mark <= k, and only writes that
+// began at a mark < k may be in the state at all.
+//
+// On a DB that did not crash, every acknowledged write must be visible: call
+// MarkDurable() before Verify to demand it (otherwise unsynced writes may be
+// missing from the end, as after a power loss).
+//
+// REQUIRES: writes are recorded in the order the DB sequences them (one
+// writer thread, or writers serialized by the caller), and nothing writes to
+// the DB behind the oracle's back. Not thread-safe.
+#ifndef FERRISDB_TESTS_TESTUTIL_ORACLE_H_
+#define FERRISDB_TESTS_TESTUTIL_ORACLE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "ferrisdb/db.h"
+#include "ferrisdb/options.h"
+#include "ferrisdb/write_batch.h"
+
+namespace ferrisdb::testing {
+
+class Oracle {
+ public:
+  // One update of a write: value nullopt is a Delete.
+  struct Update {
+    std::string key;
+    std::optional<std::string> value;
+  };
+
+  // A write in sequence order.
+  struct WriteRecord {
+    std::vector<Update> updates;  // applied in order, all or nothing
+    bool sync = false;            // WriteOptions::sync
+    uint64_t begin_mark = 0;      // clock when the call began
+    // Clock when the call returned; unset while in flight.
+    std::optional<uint64_t> end_mark;
+    absl::Status status;  // what the call returned (OK if acknowledged)
+  };
+
+  // A logical clock: a non-decreasing count of events (see the file comment).
+  using Clock = std::function<uint64_t()>;
+
+  // clock: nullptr means a counter the oracle advances by one per event.
+  explicit Oracle(Clock clock = nullptr);
+
+  // ---- Recording ----
+
+  // Performs the write on db and records it (begin mark before the call,
+  // end mark and status after). Returns what the DB returned.
+  absl::Status Put(DB* db, const WriteOptions& options, std::string_view key,
+                   std::string_view value);
+  absl::Status Delete(DB* db, const WriteOptions& options,
+                      std::string_view key);
+  // REQUIRES: updates is not empty.
+  absl::Status Write(DB* db, const WriteOptions& options,
+                     const std::vector<Update>& updates);
+  // db->Flush() / db->CompactRange(all); if OK, a durability point for every
+  // write recorded before the call.
+  absl::Status Flush(DB* db);
+  absl::Status CompactRange(DB* db);
+
+  // For harnesses that call the DB themselves: BeginWrite before the call
+  // (returns the write's index in sequence order), EndWrite after it.
+  size_t BeginWrite(std::vector<Update> updates, bool sync);
+  void EndWrite(size_t index, const absl::Status& status);
+  // Everything recorded before this call is durable from now on (use it for
+  // a call other than Flush that promises as much).
+  void MarkDurable();
+
+  // Takes a snapshot of db, remembering the writes it sees (every write
+  // recorded so far). Verify checks it exactly. Release it with
+  // ReleaseSnapshot. REQUIRES: no write in flight.
+  const Snapshot* GetSnapshot(DB* db);
+  void ReleaseSnapshot(DB* db, const Snapshot* snapshot);
+
+  // ---- Checking ----
+
+  struct VerifyOptions {
+    // Judge a crash after this clock mark (see the file comment); the
+    // default judges "now".
+    uint64_t crash_mark = UINT64_MAX;
+    // Accept a read that fails with an error other than NotFound (promise
+    // (5) allows it); otherwise it is a violation.
+    bool allow_read_errors = false;
+  };
+
+  // What Verify found.
+  struct Recovered {
+    // The largest prefix (number of writes, in sequence order) the state
+    // equals; writes at and after it are absent.
+    size_t prefix = 0;
+    // The smallest prefix the state equals (several prefixes can give the
+    // same state, e.g. a rewrite of the same value).
+    size_t min_prefix = 0;
+    // Reads that failed (only with allow_read_errors).
+    size_t read_errors = 0;
+  };
+
+  // Reads the whole of db (Get on every key ever written, a forward and a
+  // backward scan, the same through every live snapshot) and checks
+  // (1)-(5). On a violation: Internal, with a message naming the key, what
+  // was read, what the closest admissible prefix expects and the writes
+  // involved.
+  absl::StatusOr<Recovered> Verify(DB* db,
+                                   const VerifyOptions& options) const;
+  absl::StatusOr<Recovered> Verify(DB* db) const { return Verify(db, {}); }
+
+  // After a crash and a Verify that found `prefix`: the writes from `prefix`
+  // on were lost; forget them, and the snapshots (they belonged to the DB
+  // object before the crash). Durability points are kept, clamped to prefix.
+  // REQUIRES: prefix <= writes().size().
+  void Truncate(size_t prefix);
+
+  // ---- Inspection ----
+
+  const std::vector<WriteRecord>& writes() const { return writes_; }
+  // Every key any write ever touched, sorted.
+  const std::set<std::string>& keys() const { return keys_; }
+  // The state after the first `prefix` writes.
+  std::map<std::string, std::string> StateAt(size_t prefix) const;
+  // The smallest prefix a crash at crash_mark must keep (promise (1)), and
+  // the largest it may keep (writes begun before it).
+  size_t MinDurablePrefix(uint64_t crash_mark) const;
+  size_t MaxPossiblePrefix(uint64_t crash_mark) const;
+  // One line per write: "#3 batch{put a=.., del b} sync acked@12".
+  std::string DescribeWrites(size_t first, size_t last) const;
+
+ private:
+  // A point that made writes [0, writes_before) durable: a synced write that
+  // returned OK, a Flush/CompactRange that returned OK, or MarkDurable.
+  struct DurablePoint {
+    size_t writes_before;
+    uint64_t mark;
+  };
+  struct SnapshotRecord {
+    const Snapshot* snapshot;
+    size_t prefix;
+  };
+
+  uint64_t Now();
+  absl::Status DurableCall(absl::Status status, size_t writes_before);
+  // Why reading `got` for key is wrong when the closest admissible prefix
+  // is `prefix` (" -- (3) deleted key came back: ...").
+  std::string Classify(const std::string& key,
+                       const std::optional<std::string>& got, size_t prefix,
+                       size_t lo, size_t hi) const;
+  // The body of a violation where no prefix in [lo, hi] matches the reads
+  // (observed: key -> value or NotFound, for the keys read without error).
+  std::string ExplainMismatch(
+      const std::map<std::string, std::optional<std::string>>& observed,
+      const std::vector<size_t>& mismatches_at, size_t lo, size_t hi) const;
+
+  Clock clock_;
+  uint64_t counter_ = 0;
+  std::vector<WriteRecord> writes_;
+  std::set<std::string> keys_;
+  std::vector<DurablePoint> durable_points_;
+  std::vector<SnapshotRecord> snapshots_;
+};
+
+}  // namespace ferrisdb::testing
+
+#endif  // FERRISDB_TESTS_TESTUTIL_ORACLE_H_
