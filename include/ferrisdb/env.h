@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,6 +51,14 @@ class RandomAccessFile {
   // REQUIRES: scratch has room for n bytes.
   virtual absl::Status Read(uint64_t offset, size_t n, std::string_view* result,
                             char* scratch) const = 0;
+
+  // The whole file as one span of memory that stays valid, unchanged, as
+  // long as this object lives (a read-only memory mapping); nullopt when the
+  // file is read with system calls. Readers may then use the bytes in place
+  // instead of calling Read.
+  virtual std::optional<std::string_view> MappedContents() const {
+    return std::nullopt;
+  }
 };
 
 // A file written sequentially. Data passed to Append may be buffered in the
@@ -90,6 +99,15 @@ class Env {
       const std::string& path) = 0;
   virtual absl::StatusOr<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(
       const std::string& path) = 0;
+  // Like NewRandomAccessFile, but for a file that no one changes while it is
+  // open (an SSTable): the Env may map it into memory (MappedContents), so
+  // reads cost no system call and no copy. A mapped file that is truncated
+  // or whose storage fails under the mapping raises SIGBUS on access. The
+  // default opens it with NewRandomAccessFile.
+  virtual absl::StatusOr<std::unique_ptr<RandomAccessFile>>
+  NewMappedRandomAccessFile(const std::string& path) {
+    return NewRandomAccessFile(path);
+  }
   // Creates path, truncating any existing file.
   virtual absl::StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(
       const std::string& path) = 0;

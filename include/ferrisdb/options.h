@@ -84,6 +84,17 @@ struct Options {
   // Tables kept open (file descriptor, index and filter) at once.
   int max_open_files = 1000;
 
+  // Read tables through read-only memory mappings (see
+  // Env::NewMappedRandomAccessFile): an uncompressed data block is then used
+  // in place, with no system call, no copy and no block cache entry, and its
+  // checksum is verified the first time an open table serves it (not on
+  // every read). The mapped pages are the operating system's page cache and
+  // count in the process's resident size while mapped. Compressed blocks
+  // still go through the block cache. The cost: a table file truncated or
+  // failing on the device while open raises SIGBUS instead of an error.
+  // Envs other than the default may ignore this.
+  bool use_mmap_reads = true;
+
   // ---- Leveled compaction ----
   //
   // Level 0 holds flushed memtables (files may overlap). Levels 1..6 each

@@ -74,7 +74,7 @@ DBImpl::DBImpl(const Options& options, std::string dbname)
       block_cache_(BlockCacheFor(options)),
       table_cache_(std::make_unique<TableCache>(
           dbname_, env_, options.max_open_files, block_cache_.get(),
-          options.cache_index_and_filter_blocks)),
+          options.cache_index_and_filter_blocks, options.use_mmap_reads)),
       statistics_(options.statistics.get()),
       versions_(std::make_unique<VersionSet>(
           dbname_, env_, options_.max_manifest_file_size)),

@@ -19,12 +19,14 @@ void DeleteReader(std::string_view, void* value) {
 }  // namespace
 
 TableCache::TableCache(std::string dbname, Env* env, int max_open_files,
-                       Cache* block_cache, bool cache_index_and_filter_blocks)
+                       Cache* block_cache, bool cache_index_and_filter_blocks,
+                       bool use_mmap_reads)
     : dbname_(std::move(dbname)),
       env_(env),
       block_cache_(block_cache),
       block_cache_id_prefix_(block_cache != nullptr ? block_cache->NewId() : 0),
       cache_index_and_filter_blocks_(cache_index_and_filter_blocks),
+      use_mmap_reads_(use_mmap_reads),
       // One shard: an exact LRU bound on open files. (Sharding this lock is
       // a candidate once a multi-threaded read benchmark shows contention.)
       readers_(NewLRUCache(static_cast<size_t>(std::max(max_open_files, 1)),
@@ -58,8 +60,11 @@ absl::StatusOr<std::unique_ptr<TableReader>> TableCache::OpenUncached(
 absl::StatusOr<std::unique_ptr<TableReader>> TableCache::Open(
     uint64_t number, uint64_t file_size, bool use_block_cache) {
   const std::string path = TableFileName(dbname_, number);
+  // Verification (no block cache) reads the file with system calls.
   FERRISDB_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file,
-                            env_->NewRandomAccessFile(path));
+                            use_block_cache && use_mmap_reads_
+                                ? env_->NewMappedRandomAccessFile(path)
+                                : env_->NewRandomAccessFile(path));
   TableReadOptions options;
   if (use_block_cache) {
     options.block_cache = block_cache_;

@@ -21,17 +21,20 @@ namespace ferrisdb {
 class TableCache {
  public:
   // REQUIRES: env and block_cache (may be nullptr) outlive the table cache.
-  // cache_index_and_filter_blocks: see Options (needs a block_cache).
+  // cache_index_and_filter_blocks, use_mmap_reads: see Options
+  // (cache_index_and_filter_blocks needs a block_cache).
   TableCache(std::string dbname, Env* env, int max_open_files,
-             Cache* block_cache, bool cache_index_and_filter_blocks);
+             Cache* block_cache, bool cache_index_and_filter_blocks,
+             bool use_mmap_reads);
 
   // The reader of table `number` (of file_size bytes), opening it if needed.
   // The returned reader stays usable after eviction from the cache.
   absl::StatusOr<std::shared_ptr<const TableReader>> Get(uint64_t number,
                                                          uint64_t file_size);
 
-  // A new reader of table `number`, not shared and not reading through the
-  // block cache (for verification, which must see the file's bytes).
+  // A new reader of table `number`, not shared, not reading through the
+  // block cache and not mapped (for verification, which must read the
+  // file's bytes afresh).
   absl::StatusOr<std::unique_ptr<TableReader>> OpenUncached(uint64_t number,
                                                             uint64_t file_size);
 
@@ -49,6 +52,7 @@ class TableCache {
   // This DB's prefix of table ids in the block cache (see Get).
   const uint64_t block_cache_id_prefix_;
   const bool cache_index_and_filter_blocks_;
+  const bool use_mmap_reads_;
   // Values are std::shared_ptr<const TableReader>*, charge 1 each.
   const std::shared_ptr<Cache> readers_;
 };

@@ -54,6 +54,20 @@ class PosixEnv final : public Env {
         new internal::PosixRandomAccessFile(path, fd));
   }
 
+  absl::StatusOr<std::unique_ptr<RandomAccessFile>> NewMappedRandomAccessFile(
+      const std::string& path) override {
+    int fd = OpenRetrying(path, O_RDONLY);
+    if (fd < 0) return IOError("open", path, errno);
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+      const int err = errno;
+      close(fd);
+      return IOError("fstat", path, err);
+    }
+    return internal::PosixMappedFile::Open(path, fd,
+                                           static_cast<uint64_t>(st.st_size));
+  }
+
   absl::StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(
       const std::string& path) override {
     return OpenWritable(path, O_WRONLY | O_CREAT | O_TRUNC);

@@ -1,6 +1,7 @@
 #include "env/posix_file.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -80,6 +81,45 @@ absl::Status PosixRandomAccessFile::Read(uint64_t offset, size_t n,
     total += static_cast<size_t>(r);
   }
   *result = std::string_view(scratch, total);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<RandomAccessFile>> PosixMappedFile::Open(
+    std::string path, int fd, uint64_t size) {
+  void* base = nullptr;
+  if (size > std::numeric_limits<size_t>::max()) {
+    close(fd);
+    return absl::InvalidArgumentError(
+        absl::StrCat("mmap ", path, ": file too large to map"));
+  }
+  if (size > 0) {
+    base = mmap(nullptr, static_cast<size_t>(size), PROT_READ, MAP_SHARED, fd,
+                0);
+    if (base == MAP_FAILED) {
+      const int err = errno;
+      close(fd);
+      return IOError("mmap", path, err);
+    }
+  }
+  close(fd);
+  return std::unique_ptr<RandomAccessFile>(
+      new PosixMappedFile(static_cast<const char*>(base),
+                          static_cast<size_t>(size)));
+}
+
+PosixMappedFile::~PosixMappedFile() {
+  if (base_ != nullptr) munmap(const_cast<char*>(base_), size_);
+}
+
+absl::Status PosixMappedFile::Read(uint64_t offset, size_t n,
+                                   std::string_view* result,
+                                   char* /*scratch*/) const {
+  if (offset >= size_) {
+    *result = std::string_view();
+  } else {
+    *result = std::string_view(base_ + offset,
+                               std::min<uint64_t>(n, size_ - offset));
+  }
   return absl::OkStatus();
 }
 

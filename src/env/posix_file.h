@@ -7,10 +7,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "ferrisdb/env.h"
 
 namespace ferrisdb::internal {
@@ -48,6 +50,32 @@ class PosixRandomAccessFile final : public RandomAccessFile {
  private:
   const std::string path_;
   const int fd_;
+};
+
+// A read-only shared memory mapping of a whole file, made at open: Read and
+// MappedContents return pointers into it (no system call, no copy). The
+// file must not change while mapped (SIGBUS if it shrinks). Thread-safe.
+class PosixMappedFile final : public RandomAccessFile {
+ public:
+  // Maps the file open at fd (size bytes), then closes fd (the mapping keeps
+  // the file's data reachable). path is used in error messages only.
+  static absl::StatusOr<std::unique_ptr<RandomAccessFile>> Open(
+      std::string path, int fd, uint64_t size);
+  ~PosixMappedFile() override;
+  PosixMappedFile(const PosixMappedFile&) = delete;
+  PosixMappedFile& operator=(const PosixMappedFile&) = delete;
+
+  absl::Status Read(uint64_t offset, size_t n, std::string_view* result,
+                    char* scratch) const override;
+  std::optional<std::string_view> MappedContents() const override {
+    return std::string_view(base_, size_);
+  }
+
+ private:
+  PosixMappedFile(const char* base, size_t size) : base_(base), size_(size) {}
+
+  const char* const base_;  // nullptr for an empty file
+  const size_t size_;
 };
 
 // Appends through a kBufferSize userspace buffer: Append copies small writes

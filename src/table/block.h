@@ -33,8 +33,9 @@ enum class BlockKeyOrder : uint8_t {
 class Block {
  public:
   // Validates the restart array of contents (count, bounds, order) and takes
-  // ownership. Error: DataLoss describing the problem (the caller adds the
-  // file and offset).
+  // the contents (owned, or a view whose memory outlives the Block; see
+  // BlockContents). Error: DataLoss describing the problem (the caller adds
+  // the file and offset).
   static absl::StatusOr<Block> Create(BlockContents contents);
 
   Block(Block&&) = default;
@@ -78,6 +79,11 @@ class BlockIter final : public InternalIterator {
   std::string_view key() const override { return key_; }
   std::string_view value() const override { return value_; }
   absl::Status status() const override { return status_; }
+
+  // REQUIRES: Valid(). Index of the last restart point at or before the
+  // current entry: in a block with a restart point at every entry (an index
+  // block), the entry's position in the block.
+  uint32_t restart_index() const { return restart_index_; }
 
  private:
   int Compare(std::string_view a, std::string_view b) const;

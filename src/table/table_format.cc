@@ -6,6 +6,7 @@
 #include "table/compression.h"
 #include "util/coding.h"
 #include "util/hash.h"
+#include "util/status_macros.h"
 #include "util/strings.h"
 
 namespace ferrisdb {
@@ -97,13 +98,8 @@ uint32_t BlockChecksum(const char* data, size_t size) {
   return Checksum32(std::string_view(data, size + 1));
 }
 
-absl::StatusOr<BlockContents> ReadBlock(const RandomAccessFile& file,
-                                        std::string_view file_name,
-                                        uint64_t limit,
-                                        const BlockHandle& handle,
-                                        const ReadBlockOptions& options) {
-  // Validate before allocating: a damaged handle must never cause a huge
-  // allocation or a read past the blocks region.
+absl::Status CheckBlockHandle(std::string_view file_name, uint64_t limit,
+                              const BlockHandle& handle) {
   if (handle.offset > limit || handle.size > limit - handle.offset ||
       limit - handle.offset - handle.size < kBlockTrailerSize) {
     return TableCorruption(
@@ -112,23 +108,19 @@ absl::StatusOr<BlockContents> ReadBlock(const RandomAccessFile& file,
                      ") extends past the end of the blocks (", limit, ")"),
         handle.offset);
   }
-  const size_t n = static_cast<size_t>(handle.size);
-  auto buf = std::make_unique_for_overwrite<char[]>(n + kBlockTrailerSize);
-  std::string_view read;
-  absl::Status s =
-      file.Read(handle.offset, n + kBlockTrailerSize, &read, buf.get());
-  if (!s.ok()) return s;
-  if (read.size() != n + kBlockTrailerSize) {
-    return TableCorruption(file_name, "truncated block read", handle.offset);
-  }
-  const char* data = read.data();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<BlockContents> DecodeStoredBlock(
+    std::string_view stored, std::string_view file_name,
+    const BlockHandle& handle, const ReadBlockOptions& options) {
+  const size_t n = stored.size() - kBlockTrailerSize;
+  const char* data = stored.data();
   const char* trailer = data + n;
-  if (options.verify_checksum) {
-    if (DecodeFixed32(trailer + kBlockTrailerChecksumOffset) !=
-        BlockChecksum(data, n)) {
-      return TableCorruption(file_name, "block checksum mismatch",
-                             handle.offset);
-    }
+  if (options.verify_checksum &&
+      DecodeFixed32(trailer + kBlockTrailerChecksumOffset) !=
+          BlockChecksum(data, n)) {
+    return TableCorruption(file_name, "block checksum mismatch", handle.offset);
   }
   const auto type = static_cast<uint8_t>(trailer[kBlockTrailerTypeOffset]);
   BlockContents contents;
@@ -137,9 +129,7 @@ absl::StatusOr<BlockContents> ReadBlock(const RandomAccessFile& file,
       return TableCorruption(file_name, "block larger than the table maximum",
                              handle.offset);
     }
-    if (data != buf.get()) std::memcpy(buf.get(), data, n);
-    contents.owned = std::move(buf);
-    contents.data = std::string_view(contents.owned.get(), n);
+    contents.data = std::string_view(data, n);
     return contents;
   }
   if (type == static_cast<uint8_t>(CompressionType::kZstd)) {
@@ -152,15 +142,45 @@ absl::StatusOr<BlockContents> ReadBlock(const RandomAccessFile& file,
     }
     const auto usize = static_cast<size_t>(*size);
     contents.owned = std::make_unique_for_overwrite<char[]>(usize + 1);
-    s = ZstdUncompress(compressed, contents.owned.get(), usize);
-    if (!s.ok())
+    absl::Status s = ZstdUncompress(compressed, contents.owned.get(), usize);
+    if (!s.ok()) {
       return TableCorruption(file_name, ToStd(s.message()), handle.offset);
+    }
     contents.data = std::string_view(contents.owned.get(), usize);
     return contents;
   }
   return TableCorruption(file_name,
                          absl::StrCat("unknown block compression type ", type),
                          handle.offset);
+}
+
+absl::StatusOr<BlockContents> ReadBlock(const RandomAccessFile& file,
+                                        std::string_view file_name,
+                                        uint64_t limit,
+                                        const BlockHandle& handle,
+                                        const ReadBlockOptions& options) {
+  // Validate before allocating: a damaged handle must never cause a huge
+  // allocation or a read past the blocks region.
+  FERRISDB_RETURN_IF_ERROR(CheckBlockHandle(file_name, limit, handle));
+  const size_t n = static_cast<size_t>(handle.size);
+  auto buf = std::make_unique_for_overwrite<char[]>(n + kBlockTrailerSize);
+  std::string_view read;
+  FERRISDB_RETURN_IF_ERROR(
+      file.Read(handle.offset, n + kBlockTrailerSize, &read, buf.get()));
+  if (read.size() != n + kBlockTrailerSize) {
+    return TableCorruption(file_name, "truncated block read", handle.offset);
+  }
+  FERRISDB_ASSIGN_OR_RETURN(
+      BlockContents contents,
+      DecodeStoredBlock(read, file_name, handle, options));
+  if (contents.owned == nullptr) {
+    // Uncompressed: the contents view `read`, which is buf or the file's
+    // own memory; either way the result owns a copy.
+    if (read.data() != buf.get()) std::memcpy(buf.get(), read.data(), n);
+    contents.owned = std::move(buf);
+    contents.data = std::string_view(contents.owned.get(), n);
+  }
+  return contents;
 }
 
 }  // namespace ferrisdb

@@ -112,8 +112,10 @@ absl::StatusOr<Footer> DecodeFooter(std::string_view input,
 // which is the type byte.
 uint32_t BlockChecksum(const char* data, size_t size);
 
-// The uncompressed contents of one block. `data` views `owned` (the reader
-// owns every block it reads, so a block cache can keep it).
+// The uncompressed contents of one block. `data` views `owned`, or, when
+// owned is empty, memory that someone else keeps alive for as long as the
+// contents are used (a table's memory-mapped file; see DecodeStoredBlock).
+// Only owned contents may enter a block cache.
 struct BlockContents {
   std::unique_ptr<char[]> owned;
   std::string_view data;
@@ -126,7 +128,24 @@ struct ReadBlockOptions {
   uint64_t max_block_size = kMaxBlockContentsSize;
 };
 
-// Reads, verifies and uncompresses the block at handle. The handle must lie
+// OK if the block at handle, with its trailer, lies within [0, limit)
+// (limit is the footer offset); DataLoss naming file_name and handle.offset
+// otherwise.
+absl::Status CheckBlockHandle(std::string_view file_name, uint64_t limit,
+                              const BlockHandle& handle);
+
+// Verifies (if options.verify_checksum) and uncompresses one stored block:
+// `stored` holds its handle.size bytes followed by its trailer. The contents
+// of an uncompressed block view `stored` in place (owned stays empty); those
+// of a compressed block are owned. Errors are DataLoss naming file_name and
+// handle.offset.
+absl::StatusOr<BlockContents> DecodeStoredBlock(std::string_view stored,
+                                                std::string_view file_name,
+                                                const BlockHandle& handle,
+                                                const ReadBlockOptions& options);
+
+// Reads, verifies and uncompresses the block at handle; the contents are
+// always owned. The handle must lie
 // within [0, limit) together with its trailer (limit is the footer offset).
 // Errors are DataLoss naming file_name and handle.offset, or the I/O status
 // of file->Read.

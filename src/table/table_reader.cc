@@ -95,6 +95,8 @@ absl::StatusOr<std::unique_ptr<TableReader>> TableReader::Open(
   }
   table->properties_ = std::move(*props);
 
+  table->SetUpMappedReads(*index);
+
   Cache* const cache = options.block_cache;
   if (cache != nullptr && options.cache_index_and_filter_blocks) {
     char key[kCacheKeySize];
@@ -182,34 +184,115 @@ TableReader::FetchFilterBlock() const {
   return filter;
 }
 
-absl::StatusOr<std::shared_ptr<const Block>> TableReader::ReadDataBlock(
-    const BlockHandle& handle, bool verify_checksums, bool fill_cache) const {
+void TableReader::SetUpMappedReads(const Block& index) {
+  const std::optional<std::string_view> mapped = file_->MappedContents();
+  // A file shorter than the manifest says is read with Read, which reports
+  // the truncation instead of touching memory past the mapping.
+  if (!mapped.has_value() || mapped->size() != footer_offset_ + kFooterSize) {
+    return;
+  }
+  mapped_ = mapped->data();
+  // Ordinals come from the index's restart points, so they are usable only
+  // if every index entry is one (sstable.md: the writer uses interval 1).
+  BlockIter it(&index, BlockKeyOrder::kInternal);
+  uint32_t entries = 0;
+  for (it.SeekToFirst(); it.Valid(); it.Next()) {
+    if (it.restart_index() != entries) return;
+    ++entries;
+  }
+  if (!it.status().ok() || entries != index.num_restarts()) return;
+  num_data_blocks_ = entries;
+  const size_t words = (size_t{entries} + 63) / 64;
+  verified_blocks_ = std::make_unique<std::atomic<uint64_t>[]>(words);
+  for (size_t w = 0; w < words; ++w) verified_blocks_[w].store(0);
+}
+
+bool TableReader::IsVerified(uint32_t ordinal) const {
+  if (ordinal >= num_data_blocks_) return false;
+  return (verified_blocks_[ordinal / 64].load(std::memory_order_acquire) >>
+          (ordinal % 64)) & 1;
+}
+
+void TableReader::MarkVerified(uint32_t ordinal) const {
+  if (ordinal >= num_data_blocks_) return;
+  verified_blocks_[ordinal / 64].fetch_or(uint64_t{1} << (ordinal % 64),
+                                          std::memory_order_release);
+}
+
+absl::Status TableReader::ReadDataBlock(const BlockHandle& handle,
+                                        uint32_t ordinal,
+                                        bool verify_checksums, bool fill_cache,
+                                        DataBlockRef* block) const {
+  block->reset();
+  if (mapped_ == nullptr) {
+    return ReadCachedDataBlock(handle, {}, verify_checksums, fill_cache,
+                               block);
+  }
+  FERRISDB_RETURN_IF_ERROR(
+      CheckBlockHandle(file_name_, footer_offset_, handle));
+  const std::string_view stored(mapped_ + handle.offset,
+                                handle.size + kBlockTrailerSize);
+  const auto type = static_cast<uint8_t>(
+      stored[handle.size + kBlockTrailerTypeOffset]);
+  if (type != static_cast<uint8_t>(CompressionType::kNone)) {
+    return ReadCachedDataBlock(handle, stored, verify_checksums, fill_cache,
+                               block);
+  }
+  ReadBlockOptions o;
+  o.verify_checksum = !IsVerified(ordinal);
+  o.max_block_size = footer_.max_block_size;
+  FERRISDB_ASSIGN_OR_RETURN(BlockContents contents,
+                            DecodeStoredBlock(stored, file_name_, handle, o));
+  absl::StatusOr<Block> parsed = Block::Create(std::move(contents));
+  if (!parsed.ok()) {
+    return TableCorruption(
+        file_name_,
+        absl::StrCat("bad data block: ", parsed.status().message()),
+        handle.offset);
+  }
+  if (o.verify_checksum) MarkVerified(ordinal);
+  block->view_.emplace(*std::move(parsed));
+  return absl::OkStatus();
+}
+
+absl::Status TableReader::ReadCachedDataBlock(const BlockHandle& handle,
+                                              std::string_view stored,
+                                              bool verify_checksums,
+                                              bool fill_cache,
+                                              DataBlockRef* block) const {
   char key_buf[kCacheKeySize];
   std::string_view key;
   Cache* const cache = options_.block_cache;
   if (cache != nullptr) {
     key = CacheKey(handle.offset, key_buf);
-    if (auto block = CacheLookup<Block>(cache, key)) return block;
+    if (auto cached = CacheLookup<Block>(cache, key)) {
+      block->shared_ = std::move(cached);
+      return absl::OkStatus();
+    }
   }
   ReadBlockOptions o;
   // A block that enters the cache is always verified, so no later read can
   // be served unverified bytes.
   o.verify_checksum = verify_checksums || cache != nullptr;
   o.max_block_size = footer_.max_block_size;
-  FERRISDB_ASSIGN_OR_RETURN(
-      BlockContents contents,
-      ReadBlock(*file_, file_name_, footer_offset_, handle, o));
-  absl::StatusOr<Block> block = Block::Create(std::move(contents));
-  if (!block.ok()) {
+  absl::StatusOr<BlockContents> contents =
+      stored.empty()
+          ? ReadBlock(*file_, file_name_, footer_offset_, handle, o)
+          : DecodeStoredBlock(stored, file_name_, handle, o);
+  if (!contents.ok()) return contents.status();
+  absl::StatusOr<Block> parsed = Block::Create(*std::move(contents));
+  if (!parsed.ok()) {
     return TableCorruption(
-        file_name_, absl::StrCat("bad data block: ", block.status().message()),
+        file_name_,
+        absl::StrCat("bad data block: ", parsed.status().message()),
         handle.offset);
   }
-  auto result = std::make_shared<const Block>(std::move(*block));
+  auto result = std::make_shared<const Block>(*std::move(parsed));
   if (cache != nullptr && fill_cache) {
     CacheInsert(cache, key, result, handle.size + sizeof(Block));
   }
-  return result;
+  block->shared_ = std::move(result);
+  return absl::OkStatus();
 }
 
 absl::Status TableReader::BlockError(const absl::Status& iter_status,
@@ -281,9 +364,10 @@ absl::Status TableReader::Get(const LookupKey& key, bool verify_checksums,
       return TableCorruption(file_name_, "bad block handle in index block",
                              footer_.index.offset);
     }
-    FERRISDB_ASSIGN_OR_RETURN(
-        std::shared_ptr<const Block> block,
-        ReadDataBlock(handle, verify_checksums, fill_cache));
+    DataBlockRef block;
+    FERRISDB_RETURN_IF_ERROR(ReadDataBlock(handle, index_iter.restart_index(),
+                                           verify_checksums, fill_cache,
+                                           &block));
     BlockIter it(block.get(), BlockKeyOrder::kInternal);
     it.Seek(target);
     if (!it.Valid()) {

@@ -9,8 +9,10 @@
 #ifndef FERRISDB_TABLE_TABLE_READER_H_
 #define FERRISDB_TABLE_TABLE_READER_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -59,6 +61,28 @@ struct GetResult {
   SequenceNumber sequence = 0;
   // The value (kFound). Reassigned, so a reused GetResult reuses capacity.
   std::string value;
+};
+
+// A data block as one read holds it (see TableReader::ReadDataBlock):
+// shared with the block cache (or solely owned after an uncached read), or a
+// view into the table's memory-mapped file, which needs no ownership because
+// the TableReader outlives its reads.
+class DataBlockRef {
+ public:
+  // The block, or nullptr when none is held.
+  const Block* get() const {
+    if (shared_ != nullptr) return shared_.get();
+    return view_.has_value() ? &*view_ : nullptr;
+  }
+  void reset() {
+    shared_.reset();
+    view_.reset();
+  }
+
+ private:
+  friend class TableReader;
+  std::shared_ptr<const Block> shared_;
+  std::optional<Block> view_;
 };
 
 class TableReader {
@@ -124,12 +148,24 @@ class TableReader {
   bool has_filter() const { return !footer_.filter.IsNull(); }
   const std::string& file_name() const { return file_name_; }
 
-  // Reads and parses the data block at handle (from the index), through the
-  // block cache (inserted there only if fill_cache). Errors are DataLoss
-  // naming the file and handle.offset, or I/O errors.
-  absl::StatusOr<std::shared_ptr<const Block>> ReadDataBlock(
-      const BlockHandle& handle, bool verify_checksums,
-      bool fill_cache = true) const;
+  // Reads and parses the data block at handle into *block. `ordinal` is the
+  // block's position in the table: BlockIter::restart_index() of the index
+  // entry that gave handle.
+  //   - Memory-mapped table (Env::NewMappedRandomAccessFile), uncompressed
+  //     block: a view of the mapping; its checksum is verified the first
+  //     time this reader serves it, whatever verify_checksums says, and not
+  //     again (the file is immutable). Neither a read nor a copy.
+  //   - Otherwise through the block cache (inserted there only if
+  //     fill_cache; a block that enters the cache is always verified), read
+  //     from the mapping or with the file's Read.
+  // Errors are DataLoss naming the file and handle.offset, or I/O errors;
+  // *block is then empty.
+  absl::Status ReadDataBlock(const BlockHandle& handle, uint32_t ordinal,
+                             bool verify_checksums, bool fill_cache,
+                             DataBlockRef* block) const;
+
+  // True if data blocks are read in place from a memory-mapped file.
+  bool is_mapped() const { return mapped_ != nullptr; }
 
   // DataLoss for a damaged entry found by an iterator over the block at
   // block_offset (the index block or a data block): adds the file name.
@@ -162,6 +198,19 @@ class TableReader {
   // The filter block, likewise.
   // REQUIRES: has_filter().
   absl::StatusOr<std::shared_ptr<const FilterBlock>> FetchFilterBlock() const;
+  // The data block at handle read through the block cache; stored: its
+  // bytes and trailer in the mapped file, or empty to read them with Read.
+  absl::Status ReadCachedDataBlock(const BlockHandle& handle,
+                                   std::string_view stored,
+                                   bool verify_checksums, bool fill_cache,
+                                   DataBlockRef* block) const;
+  // Whether the ordinal-th data block was verified already (always false
+  // when the index does not give usable ordinals), and marking it so.
+  bool IsVerified(uint32_t ordinal) const;
+  void MarkVerified(uint32_t ordinal) const;
+  // Sets mapped_ (if the file is mapped and whole) and, when index has one
+  // restart point per entry, the per-block verified bits.
+  void SetUpMappedReads(const Block& index);
   // The block cache key of the block at offset: writes kCacheKeySize bytes.
   static constexpr size_t kCacheKeySize = 16;
   std::string_view CacheKey(uint64_t offset, char* buf) const;
@@ -178,6 +227,13 @@ class TableReader {
   std::shared_ptr<const Block> index_block_;
   std::shared_ptr<const FilterBlock> filter_;
   TableProperties properties_;
+  // The file's bytes when it is memory-mapped and as long as expected;
+  // nullptr otherwise.
+  const char* mapped_ = nullptr;
+  // Mapped tables: one bit per data block (by ordinal), set once its
+  // checksum was verified. nullptr: every read verifies.
+  uint32_t num_data_blocks_ = 0;
+  std::unique_ptr<std::atomic<uint64_t>[]> verified_blocks_;
 };
 
 }  // namespace ferrisdb

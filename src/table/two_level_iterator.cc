@@ -25,7 +25,7 @@ bool TwoLevelIterator::CheckErrors() {
   if (!status_.ok()) return false;
   if (!index_iter_.status().ok()) {
     status_ = table_->BlockError(index_iter_.status(), table_->index_offset());
-  } else if (data_block_ != nullptr && !data_iter_.status().ok()) {
+  } else if (data_block_.get() != nullptr && !data_iter_.status().ok()) {
     status_ = table_->BlockError(data_iter_.status(), data_handle_.offset);
   }
   return status_.ok();
@@ -44,24 +44,23 @@ bool TwoLevelIterator::InitDataBlock() {
                         table_->index_offset());
     return false;
   }
-  if (data_block_ != nullptr && handle == data_handle_) {
+  if (data_block_.get() != nullptr && handle == data_handle_) {
     return true;  // already loaded; the caller repositions data_iter_
   }
-  absl::StatusOr<std::shared_ptr<const Block>> block =
-      table_->ReadDataBlock(handle, verify_checksums_, fill_cache_);
-  if (!block.ok()) {
-    data_block_.reset();
-    status_ = block.status();
+  absl::Status s =
+      table_->ReadDataBlock(handle, index_iter_.restart_index(),
+                            verify_checksums_, fill_cache_, &data_block_);
+  if (!s.ok()) {
+    status_ = std::move(s);
     return false;
   }
-  data_block_ = *std::move(block);
   data_handle_ = handle;
   data_iter_.Init(data_block_.get(), BlockKeyOrder::kInternal);
   return true;
 }
 
 void TwoLevelIterator::SkipEmptyBlocksForward() {
-  while (status_.ok() && (data_block_ == nullptr || !data_iter_.Valid())) {
+  while (status_.ok() && (data_block_.get() == nullptr || !data_iter_.Valid())) {
     if (!CheckErrors()) return;
     if (!index_iter_.Valid()) {
       data_block_.reset();
@@ -69,13 +68,13 @@ void TwoLevelIterator::SkipEmptyBlocksForward() {
     }
     index_iter_.Next();
     if (!InitDataBlock()) return;
-    if (data_block_ != nullptr) data_iter_.SeekToFirst();
+    if (data_block_.get() != nullptr) data_iter_.SeekToFirst();
   }
   CheckErrors();
 }
 
 void TwoLevelIterator::SkipEmptyBlocksBackward() {
-  while (status_.ok() && (data_block_ == nullptr || !data_iter_.Valid())) {
+  while (status_.ok() && (data_block_.get() == nullptr || !data_iter_.Valid())) {
     if (!CheckErrors()) return;
     if (!index_iter_.Valid()) {
       data_block_.reset();
@@ -83,7 +82,7 @@ void TwoLevelIterator::SkipEmptyBlocksBackward() {
     }
     index_iter_.Prev();
     if (!InitDataBlock()) return;
-    if (data_block_ != nullptr) data_iter_.SeekToLast();
+    if (data_block_.get() != nullptr) data_iter_.SeekToLast();
   }
   CheckErrors();
 }
@@ -92,7 +91,7 @@ void TwoLevelIterator::SeekToFirst() {
   if (!status_.ok()) return;
   index_iter_.SeekToFirst();
   if (!InitDataBlock()) return;
-  if (data_block_ != nullptr) data_iter_.SeekToFirst();
+  if (data_block_.get() != nullptr) data_iter_.SeekToFirst();
   SkipEmptyBlocksForward();
 }
 
@@ -100,7 +99,7 @@ void TwoLevelIterator::SeekToLast() {
   if (!status_.ok()) return;
   index_iter_.SeekToLast();
   if (!InitDataBlock()) return;
-  if (data_block_ != nullptr) data_iter_.SeekToLast();
+  if (data_block_.get() != nullptr) data_iter_.SeekToLast();
   SkipEmptyBlocksBackward();
 }
 
@@ -108,7 +107,7 @@ void TwoLevelIterator::Seek(std::string_view target) {
   if (!status_.ok()) return;
   index_iter_.Seek(target);
   if (!InitDataBlock()) return;
-  if (data_block_ != nullptr) data_iter_.Seek(target);
+  if (data_block_.get() != nullptr) data_iter_.Seek(target);
   SkipEmptyBlocksForward();
 }
 
@@ -123,7 +122,7 @@ void TwoLevelIterator::SeekForPrev(std::string_view target) {
     index_iter_.SeekToLast();
   }
   if (!InitDataBlock()) return;
-  if (data_block_ != nullptr) data_iter_.SeekForPrev(target);
+  if (data_block_.get() != nullptr) data_iter_.SeekForPrev(target);
   SkipEmptyBlocksBackward();
 }
 

@@ -15,11 +15,10 @@
 #include "absl/status/statusor.h"
 #include "table/block.h"
 #include "table/table_format.h"
+#include "table/table_reader.h"
 #include "util/internal_iterator.h"
 
 namespace ferrisdb {
-
-class TableReader;
 
 class TwoLevelIterator final : public InternalIterator {
  public:
@@ -31,7 +30,7 @@ class TwoLevelIterator final : public InternalIterator {
 
   // Invalid once status() is not OK; the error stays.
   bool Valid() const override {
-    return status_.ok() && data_block_ != nullptr && data_iter_.Valid();
+    return status_.ok() && data_block_.get() != nullptr && data_iter_.Valid();
   }
   void SeekToFirst() override;
   void SeekToLast() override;
@@ -58,7 +57,7 @@ class TwoLevelIterator final : public InternalIterator {
   const bool fill_cache_;
   std::shared_ptr<const Block> index_block_;  // viewed by index_iter_
   BlockIter index_iter_;
-  std::shared_ptr<const Block> data_block_;
+  DataBlockRef data_block_;  // viewed by data_iter_
   BlockHandle data_handle_;
   BlockIter data_iter_;
   absl::Status status_;

@@ -49,7 +49,8 @@ class LevelIteratorTest : public ::testing::Test {
   LevelIteratorTest()
       : cache_(dir_.path(), Env::Default(), /*max_open_files=*/100,
                /*block_cache=*/nullptr,
-               /*cache_index_and_filter_blocks=*/false) {}
+               /*cache_index_and_filter_blocks=*/false,
+               /*use_mmap_reads=*/true) {}
 
   // Writes table `number` holding entries (sorted) and returns its metadata.
   // smallest/largest default to the first and last entry.

@@ -125,6 +125,46 @@ TEST_F(PosixEnvTest, RandomAccessReadsAtOffsets) {
   EXPECT_EQ(result, "");
 }
 
+TEST_F(PosixEnvTest, MappedFileReadsInPlaceAndOutlivesTheName) {
+  const std::string path = dir_.Sub("f");
+  const std::string content = Pattern(10000);
+  FERRISDB_ASSERT_OK(WriteStringToFile(env_, content, path, false));
+  FERRISDB_ASSERT_OK_AND_ASSIGN(auto file,
+                                env_->NewMappedRandomAccessFile(path));
+  ASSERT_TRUE(file->MappedContents().has_value());
+  EXPECT_EQ(*file->MappedContents(), content);
+  char scratch[16];
+  std::string_view result;
+  FERRISDB_ASSERT_OK(file->Read(4, 3, &result, scratch));
+  EXPECT_EQ(result, content.substr(4, 3));
+  EXPECT_EQ(result.data(), file->MappedContents()->data() + 4) << "copied";
+  FERRISDB_ASSERT_OK(file->Read(9998, 10, &result, scratch));
+  EXPECT_EQ(result, content.substr(9998));
+  FERRISDB_ASSERT_OK(file->Read(10000, 4, &result, scratch));
+  EXPECT_EQ(result, "");
+  FERRISDB_ASSERT_OK(file->Read(UINT64_MAX - 1, 4, &result, scratch));
+  EXPECT_EQ(result, "");
+  // The mapping keeps the data after the name is gone (a table deleted by
+  // compaction while a reader still holds it).
+  FERRISDB_ASSERT_OK(env_->RemoveFile(path));
+  EXPECT_EQ(*file->MappedContents(), content);
+}
+
+TEST_F(PosixEnvTest, MappedEmptyAndMissingFiles) {
+  const std::string path = dir_.Sub("empty");
+  FERRISDB_ASSERT_OK(WriteStringToFile(env_, "", path, false));
+  FERRISDB_ASSERT_OK_AND_ASSIGN(auto file,
+                                env_->NewMappedRandomAccessFile(path));
+  ASSERT_TRUE(file->MappedContents().has_value());
+  EXPECT_TRUE(file->MappedContents()->empty());
+  char scratch[4];
+  std::string_view result;
+  FERRISDB_ASSERT_OK(file->Read(0, 4, &result, scratch));
+  EXPECT_EQ(result, "");
+  EXPECT_THAT(env_->NewMappedRandomAccessFile(dir_.Sub("missing")).status(),
+              StatusIs(absl::StatusCode::kNotFound));
+}
+
 TEST_F(PosixEnvTest, AppendsAreBufferedUntilFlush) {
   const std::string path = dir_.Sub("f");
   FERRISDB_ASSERT_OK_AND_ASSIGN(auto file, env_->NewWritableFile(path));

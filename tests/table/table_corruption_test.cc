@@ -59,13 +59,19 @@ Model SmallModel() {
 
 // Runs every read on `contents`; returns how many reads reported damage.
 // *verified_clean tells whether Open and VerifyBlocks found nothing wrong.
+// `mapped`: read as a memory-mapped file (data blocks used in place,
+// checksums verified on first use only).
 int CheckDamagedTable(const std::string& contents, const Model& model,
-                      const std::string& what, bool* verified_clean) {
+                      const std::string& what, bool* verified_clean,
+                      bool mapped = false) {
   SCOPED_TRACE(what);
   int errors = 0;
   *verified_clean = false;
   absl::StatusOr<std::unique_ptr<TableReader>> table =
-      OpenTable(contents, kFileName);
+      OpenTable(contents, kFileName, {}, mapped);
+  if (table.ok() && mapped) {
+    EXPECT_TRUE((*table)->is_mapped());
+  }
   if (!table.ok()) {
     EXPECT_TRUE(IsGoodError(table.status()));
     return 1;
@@ -137,7 +143,7 @@ int CheckDamagedTable(const std::string& contents, const Model& model,
   return errors;
 }
 
-void RunEveryByte(CompressionType compression) {
+void RunEveryByte(CompressionType compression, bool mapped) {
   const Model model = SmallModel();
   TableBuildOptions o;
   o.block_size = 256;
@@ -163,7 +169,8 @@ void RunEveryByte(CompressionType compression) {
   }
   ASSERT_LT(good.size(), 8000u) << "keep the exhaustive loops fast";
   bool verified_clean = false;
-  ASSERT_EQ(CheckDamagedTable(good, model, "undamaged", &verified_clean), 0);
+  ASSERT_EQ(
+      CheckDamagedTable(good, model, "undamaged", &verified_clean, mapped), 0);
   ASSERT_TRUE(verified_clean);
   for (size_t i = 0; i < good.size(); ++i) {
     for (int mode = 0; mode < 2; ++mode) {
@@ -173,7 +180,7 @@ void RunEveryByte(CompressionType compression) {
       const int errors = CheckDamagedTable(
           bad, model,
           "byte " + std::to_string(i) + (mode == 0 ? " xor 0xff" : " = 0x00"),
-          &verified_clean);
+          &verified_clean, mapped);
       // Every byte is covered by a checksum: a change must be noticed by at
       // least one of the reads (the scans touch every block), and by Open
       // plus VerifyBlocks alone.
@@ -187,19 +194,27 @@ void RunEveryByte(CompressionType compression) {
 }
 
 TEST(TableCorruptionTest, EveryByteFlippedOrZeroedUncompressed) {
-  RunEveryByte(CompressionType::kNone);
+  RunEveryByte(CompressionType::kNone, /*mapped=*/false);
 }
 
 TEST(TableCorruptionTest, EveryByteFlippedOrZeroedCompressed) {
-  RunEveryByte(CompressionType::kZstd);
+  RunEveryByte(CompressionType::kZstd, /*mapped=*/false);
+}
+
+TEST(TableCorruptionTest, EveryByteFlippedOrZeroedMappedUncompressed) {
+  RunEveryByte(CompressionType::kNone, /*mapped=*/true);
+}
+
+TEST(TableCorruptionTest, EveryByteFlippedOrZeroedMappedCompressed) {
+  RunEveryByte(CompressionType::kZstd, /*mapped=*/true);
 }
 
 // Reads that must not crash or hang; errors must be DataLoss. Values may be
 // wrong (the damage is not detectable by design in these tests).
 void ReadEverythingNoCrash(const std::string& contents, const Model& model,
-                           bool verify_checksums) {
+                           bool verify_checksums, bool mapped) {
   absl::StatusOr<std::unique_ptr<TableReader>> table =
-      OpenTable(contents, kFileName);
+      OpenTable(contents, kFileName, {}, mapped);
   if (!table.ok()) {
     EXPECT_EQ(table.status().code(), absl::StatusCode::kDataLoss)
         << table.status();
@@ -250,7 +265,9 @@ TEST(TableCorruptionTest, UnverifiedDamageNeverCrashes) {
     for (size_t i = 0; i < good->size(); ++i) {
       std::string bad = *good;
       bad[i] = static_cast<char>(bad[i] ^ 0xff);
-      ReadEverythingNoCrash(bad, model, /*verify_checksums=*/false);
+      for (bool mapped : {false, true}) {
+        ReadEverythingNoCrash(bad, model, /*verify_checksums=*/false, mapped);
+      }
       if (::testing::Test::HasFailure()) return;
     }
   }
@@ -287,7 +304,10 @@ TEST(TableCorruptionTest, DamagedBlocksWithValidChecksumsNeverCrash) {
           if (bad[i] == (*good)[i]) continue;
           EncodeFixed32(&bad[h.offset + h.size + kBlockTrailerChecksumOffset],
                         BlockChecksum(&bad[h.offset], h.size));
-          ReadEverythingNoCrash(bad, model, /*verify_checksums=*/true);
+          for (bool mapped : {false, true}) {
+            ReadEverythingNoCrash(bad, model, /*verify_checksums=*/true,
+                                  mapped);
+          }
           if (::testing::Test::HasFailure()) return;
         }
       }
@@ -327,7 +347,9 @@ TEST(TableCorruptionTest, HostileFootersWithValidChecksumNeverCrash) {
           << t.status();
       continue;
     }
-    ReadEverythingNoCrash(bad, model, /*verify_checksums=*/true);
+    for (bool mapped : {false, true}) {
+      ReadEverythingNoCrash(bad, model, /*verify_checksums=*/true, mapped);
+    }
     if (::testing::Test::HasFailure()) return;
   }
 }

@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -35,11 +36,12 @@ class StringSink final : public WritableFile {
 };
 
 // Reads from a string it owns; counts reads. Copies into scratch, as a
-// file-backed implementation would.
+// file-backed implementation would; or, if `mapped`, behaves like a memory
+// mapping: MappedContents() is the string and Read points into it.
 class StringSource final : public RandomAccessFile {
  public:
-  explicit StringSource(std::string contents)
-      : contents_(std::move(contents)) {}
+  explicit StringSource(std::string contents, bool mapped = false)
+      : contents_(std::move(contents)), mapped_(mapped) {}
   absl::Status Read(uint64_t offset, size_t n, std::string_view* result,
                     char* scratch) const override {
     ++reads_;
@@ -48,14 +50,23 @@ class StringSource final : public RandomAccessFile {
       return absl::OkStatus();
     }
     n = std::min(n, contents_.size() - static_cast<size_t>(offset));
+    if (mapped_) {
+      *result = std::string_view(contents_).substr(offset, n);
+      return absl::OkStatus();
+    }
     if (n > 0) std::memcpy(scratch, contents_.data() + offset, n);
     *result = std::string_view(scratch, n);
     return absl::OkStatus();
   }
+  std::optional<std::string_view> MappedContents() const override {
+    if (!mapped_) return std::nullopt;
+    return contents_;
+  }
   int reads() const { return reads_; }
 
  private:
-  std::string contents_;
+  const std::string contents_;
+  const bool mapped_;
   mutable int reads_ = 0;
 };
 
@@ -85,13 +96,15 @@ inline absl::StatusOr<std::string> BuildTable(
   return std::move(sink.contents());
 }
 
+// Opens a table held in memory; `mapped`: as if memory-mapped (see
+// StringSource), so data blocks are read in place.
 inline absl::StatusOr<std::unique_ptr<TableReader>> OpenTable(
     std::string contents, std::string name = "test.sst",
-    const TableReadOptions& options = {}) {
+    const TableReadOptions& options = {}, bool mapped = false) {
   const uint64_t size = contents.size();
-  return TableReader::Open(options,
-                           std::make_unique<StringSource>(std::move(contents)),
-                           size, std::move(name));
+  return TableReader::Open(
+      options, std::make_unique<StringSource>(std::move(contents), mapped),
+      size, std::move(name));
 }
 
 }  // namespace ferrisdb::testing
