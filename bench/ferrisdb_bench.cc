@@ -84,6 +84,8 @@ ABSL_FLAG(bool, statistics, false,
           "counters and latency histograms at the end. Recording has a small "
           "cost per operation.");
 ABSL_FLAG(int32_t, bloom_bits, 10, "Options::bloom_bits_per_key (0: none).");
+ABSL_FLAG(bool, mmap_reads, true,
+          "Options::use_mmap_reads: read tables through memory mappings.");
 ABSL_FLAG(int64_t, cache_mb, 64, "Options::block_cache_capacity in MiB.");
 ABSL_FLAG(int32_t, threads, 1,
           "Reader threads of the read benchmarks and of readwhilewriting.");
@@ -596,6 +598,7 @@ Config ParseConfig() {
   config.options.write_buffer_size = static_cast<size_t>(write_buffer_size);
   config.options.block_size = static_cast<size_t>(block_size);
   config.options.bloom_bits_per_key = absl::GetFlag(FLAGS_bloom_bits);
+  config.options.use_mmap_reads = absl::GetFlag(FLAGS_mmap_reads);
   config.options.block_cache_capacity = static_cast<size_t>(cache_mb) << 20;
 
   // DB::Open checks the level-0 triggers against each other.
@@ -641,11 +644,12 @@ void PrintHeader(const Config& config) {
               config.num, config.reads, config.threads);
   std::printf(
       "Options:     write_buffer_size=%zu compression=%s block_size=%zu "
-      "bloom_bits=%d cache=%zu MiB sync=%s\n",
+      "bloom_bits=%d cache=%zu MiB sync=%s mmap_reads=%s\n",
       config.options.write_buffer_size, config.compression_name.c_str(),
       config.options.block_size, config.options.bloom_bits_per_key,
       config.options.block_cache_capacity >> 20,
-      config.sync ? "true" : "false");
+      config.sync ? "true" : "false",
+      config.options.use_mmap_reads ? "true" : "false");
   const Options& o = config.options;
   std::printf(
       "Compaction:  leveled, level0_trigger=%d (slowdown at %d, stop at %d "
