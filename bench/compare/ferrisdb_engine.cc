@@ -57,7 +57,7 @@ class FerrisdbEngine final : public Engine {
     return absl::StrFormat(
         "write_buffer_size=%d block_size=%d bloom_bits_per_key=%d "
         "block_cache_capacity=%d compression=%s(level %d) max_open_files=%d "
-        "paranoid_checks=%d verify_checksums=1 "
+        "paranoid_checks=%d verify_checksums=1 use_mmap_reads=%d "
         "cache_index_and_filter_blocks=%d | leveled compaction: "
         "level0_file_num_compaction_trigger=%d "
         "level0_slowdown_writes_trigger=%d level0_stop_writes_trigger=%d "
@@ -69,7 +69,7 @@ class FerrisdbEngine final : public Engine {
         options_.bloom_bits_per_key, options_.block_cache_capacity,
         zstd_ ? "zstd" : "none", options_.compression_level,
         options_.max_open_files, options_.paranoid_checks,
-        options_.cache_index_and_filter_blocks,
+        options_.use_mmap_reads, options_.cache_index_and_filter_blocks,
         options_.level0_file_num_compaction_trigger,
         options_.level0_slowdown_writes_trigger,
         options_.level0_stop_writes_trigger, options_.max_bytes_for_level_base,
