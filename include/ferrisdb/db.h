@@ -90,8 +90,18 @@ class DB {
   // Writes the active memtable, if it holds anything, to a table file and
   // waits until every memtable written so far is in a table (the logs that
   // held them are then deleted). An error is sticky: a flush that fails makes
-  // the DB refuse writes with that error until it is reopened.
+  // the DB refuse writes with that error until Resume() or a reopen.
   virtual absl::Status Flush() = 0;
+
+  // Puts a DB that refuses writes after an I/O error (of a write, a flush or
+  // a compaction) back into service once the cause is gone: with writes held
+  // back, it starts a new log, writes every memtable to a table and makes
+  // the old logs obsolete, then restarts background work. A write that
+  // failed is never applied afterwards, and no acknowledged write is lost.
+  // OK at once if there is no error. If the fault persists, its error (the
+  // DB stays read-only; call Resume again later). DataLoss (damage found in
+  // a file) is not cleared: reopen the DB.
+  virtual absl::Status Resume() = 0;
 
   // Compacts the user keys in [begin, end] (std::nullopt: unbounded on that
   // side): flushes the memtable, then merges the range down level by level

@@ -67,6 +67,7 @@ class DBImpl final : public DB {
   const Snapshot* GetSnapshot() override;
   void ReleaseSnapshot(const Snapshot* snapshot) override;
   absl::Status Flush() override;
+  absl::Status Resume() override;
   absl::Status CompactRange(std::optional<std::string_view> begin,
                             std::optional<std::string_view> end) override;
   absl::StatusOr<std::string> GetProperty(std::string_view name) override;
@@ -137,7 +138,13 @@ class DBImpl final : public DB {
   uint64_t WriteDelayMicrosLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // True while writes must wait for compaction (a hard limit is reached).
   bool WritesMustStopLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status SwitchMemtableLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Makes the active memtable immutable and starts a new log for the next
+  // one. The old log is synced and closed first, unless it is abandoned
+  // (Resume: it may be broken by the error, and no write reaches the new log
+  // before every memtable is in a table, so no hole can open).
+  enum class OldLog { kSync, kAbandon };
+  absl::Status SwitchMemtableLocked(OldLog old_log = OldLog::kSync)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Merges the batches of the writers at the front of writers_ (starting
   // with the leader) into one. Sets *last_writer to the last one merged and
   // *need_sync if any of them asked for sync.
@@ -147,6 +154,8 @@ class DBImpl final : public DB {
   // or a memtable could not be saved, so no further write is accepted.
   void SetWriteErrorLocked(const absl::Status& error)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Resume() once it is at the front of writers_ (no write group in flight).
+  absl::Status ResumeLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // --- db_impl_flush.cc ---
   void FlushThreadMain() ABSL_LOCKS_EXCLUDED(mu_);

@@ -81,6 +81,41 @@ absl::Status DBImpl::Flush() {
   return write_error_;
 }
 
+absl::Status DBImpl::Resume() {
+  // Queued like a write, as a group of its own (force_switch stops a leader
+  // from merging it): at the front no write group is in flight, and later
+  // writers wait until the old logs are obsolete.
+  Writer self(nullptr, /*sync=*/false, /*force_switch=*/true);
+  absl::MutexLock lock(&mu_);
+  writers_.push_back(&self);
+  while (&self != writers_.front()) self.cv.Wait(&mu_);
+  const absl::Status s = ResumeLocked();
+  writers_.pop_front();
+  if (!writers_.empty()) writers_.front()->cv.Signal();
+  return s;
+}
+
+absl::Status DBImpl::ResumeLocked() {
+  if (write_error_.ok()) return absl::OkStatus();
+  if (absl::IsDataLoss(write_error_)) return write_error_;
+  write_error_ = absl::OkStatus();
+  // A failed write group may have left its record (whole or in part) in the
+  // current log, and its sequence numbers are handed out again: that log
+  // and every older one must be obsolete before any new write. So: a new
+  // log (even for an empty memtable), then every memtable into a table.
+  absl::Status s = SwitchMemtableLocked(OldLog::kAbandon);
+  if (!s.ok()) {
+    SetWriteErrorLocked(s);
+    return write_error_;
+  }
+  background_cv_.SignalAll();  // the flush and compaction threads go on
+  const uint64_t retired_log = view_->imm().front()->log_number();
+  while (versions_->log_number() <= retired_log && write_error_.ok()) {
+    background_cv_.Wait(&mu_);
+  }
+  return write_error_;
+}
+
 absl::Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch,
                                bool force_switch, uint64_t* flush_target_log) {
   Writer self(batch, options.sync, force_switch);
@@ -295,7 +330,7 @@ bool DBImpl::WritesMustStopLocked() {
          (hard > 0 && pending_compaction_bytes_ >= hard);
 }
 
-absl::Status DBImpl::SwitchMemtableLocked() {
+absl::Status DBImpl::SwitchMemtableLocked(OldLog old_log) {
   const LogFile new_log{versions_->NewFileNumber(), last_sequence_ + 1};
   absl::StatusOr<std::unique_ptr<LogWriter>> writer;
   absl::Status old_log_status;
@@ -306,7 +341,7 @@ absl::Status DBImpl::SwitchMemtableLocked() {
     // and the next write tries again.
     writer = CreateLog(new_log);
     if (writer.ok()) internal::KillPoint("wal.create.after");
-    if (writer.ok()) {
+    if (writer.ok() && old_log == OldLog::kSync) {
       // The old log must be durable before any write lands in the new one:
       // otherwise a power loss could keep a later write and drop an earlier
       // one, a hole in the history.
@@ -341,7 +376,7 @@ void DBImpl::SetWriteErrorLocked(const absl::Status& error) {
   write_error_ = absl::Status(
       error.code(),
       absl::StrFormat("DB %s no longer accepts writes after an I/O error "
-                      "(reopen it): %s",
+                      "(DB::Resume() or reopen it): %s",
                       dbname_, error.message()));
 }
 
