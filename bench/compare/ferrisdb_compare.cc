@@ -90,12 +90,19 @@ ABSL_FLAG(std::string, db_root, "",
           "Directory for the databases (one subdirectory per engine run, "
           "removed after it). Empty: a fresh temporary directory.");
 ABSL_FLAG(std::string, format, "markdown", "markdown, csv or json.");
+ABSL_FLAG(std::string, csv_out, "",
+          "Also write the report as csv to this file (for "
+          "scripts/plot_compare.sh).");
 ABSL_FLAG(uint64_t, seed, 301, "Seed of the key order and value bytes.");
 ABSL_FLAG(std::string, progress, "auto",
           "Progress line on stderr: auto, always, never.");
 
 namespace ferrisdb::bench {
 namespace {
+
+// Set by CMakeLists.txt with FERRISDB_COMPARE_ROCKSDB_ORIGIN: true only for a
+// RocksDB known to be built with NDEBUG (scripts/build_rocksdb_release.sh).
+constexpr bool kRocksdbReleaseBuild = FERRISDB_COMPARE_ROCKSDB_RELEASE != 0;
 
 struct Config {
   Workload workload;
@@ -307,11 +314,11 @@ std::vector<std::string> HeaderLines(const Config& config,
     if (engine.name == "rocksdb") {
       lines.push_back(
           absl::StrCat("rocksdb lib: ", FERRISDB_COMPARE_ROCKSDB_ORIGIN));
-      if (std::string_view(FERRISDB_COMPARE_ROCKSDB_ORIGIN).find("Debian") !=
-          std::string_view::npos) {
+      if (!kRocksdbReleaseBuild) {
         lines.push_back(
-            "WARNING:     this is Debian's RocksDB package, built without "
-            "NDEBUG: its assertions are live. A release build of RocksDB is "
+            "WARNING:     this RocksDB is not a known release build (Debian's "
+            "package has no NDEBUG: its assertions are live). A release build "
+            "(scripts/build_rocksdb_release.sh, -DFERRISDB_ROCKSDB_ROOT) is "
             "needed before claiming FerrisDB is faster than RocksDB.");
       }
     }
@@ -346,6 +353,7 @@ ReportFields SettingsFields(const Config& config) {
       {"level0_compaction_trigger", absl::StrCat(s.level0_compaction_trigger)},
       {"background_jobs", absl::StrCat(s.background_jobs)},
       {"rocksdb_origin", FERRISDB_COMPARE_ROCKSDB_ORIGIN},
+      {"rocksdb_release_build", kRocksdbReleaseBuild ? "1" : "0"},
   };
 }
 
@@ -490,9 +498,10 @@ int Main() {
           "per engine and repeat, read after the engine was closed; the "
           "median over the repeats. It is the whole process: the engine's "
           "memtables, block cache, table readers and threads' stacks, any "
-          "table file pages it maps (LevelDB mmaps its tables for reads; "
-          "FerrisDB and RocksDB, as set here, read them with pread, so the "
-          "page cache is not counted for them), the workload's key and value "
+          "table file pages it maps (LevelDB and FerrisDB (use_mmap_reads) "
+          "map their tables for reads, so the page cache pages they touch "
+          "count; RocksDB, as set here, reads with pread, so the page cache "
+          "is not counted for it), the workload's key and value "
           "buffers, and the pages of the binary and shared libraries it "
           "touched. The driver's own share at the start of a child (heap, "
           "stacks, the pages it had copied) is %.1f MiB (median VmRSS of the "
@@ -501,6 +510,13 @@ int Main() {
       absl::StrCat("Load avg:    ", report.loadavg_end,
                    " (1/5/15 min, at end)")};
   PrintReport(config.format, report);
+  const std::string csv_out = absl::GetFlag(FLAGS_csv_out);
+  if (!csv_out.empty()) {
+    FILE* f = std::fopen(csv_out.c_str(), "w");
+    if (f == nullptr) Fail("cannot write --csv_out=" + csv_out);
+    PrintReport(ReportFormat::kCsv, report, f);
+    if (std::fclose(f) != 0) Fail("cannot write --csv_out=" + csv_out);
+  }
   return 0;
 }
 

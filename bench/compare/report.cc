@@ -56,14 +56,14 @@ std::string JsonRows(const ReportTable& table) {
   return absl::StrCat("[", absl::StrJoin(objects, ",\n  "), "]");
 }
 
-void PrintCsvTable(const ReportTable& table) {
-  std::printf("%s\n", absl::StrJoin(table.header, ",").c_str());
+void PrintCsvTable(const ReportTable& table, FILE* out) {
+  std::fprintf(out, "%s\n", absl::StrJoin(table.header, ",").c_str());
   for (const std::vector<std::string>& row : table.rows) {
-    std::printf("%s\n", absl::StrJoin(row, ",").c_str());
+    std::fprintf(out, "%s\n", absl::StrJoin(row, ",").c_str());
   }
 }
 
-void PrintMarkdownTable(const ReportTable& table) {
+void PrintMarkdownTable(const ReportTable& table, FILE* out) {
   std::vector<size_t> width(table.header.size());
   for (size_t i = 0; i < table.header.size(); ++i) {
     width[i] = table.header[i].size();
@@ -79,7 +79,7 @@ void PrintMarkdownTable(const ReportTable& table) {
                              : absl::StrFormat("%*s", width[i], row[i]),
                       " |");
     }
-    std::printf("%s\n", line.c_str());
+    std::fprintf(out, "%s\n", line.c_str());
   };
   print_row(table.header);
   std::string rule = "|";
@@ -87,7 +87,7 @@ void PrintMarkdownTable(const ReportTable& table) {
     absl::StrAppend(&rule, i == 0 ? ":" : "-", std::string(width[i], '-'),
                     i == 0 ? "-|" : ":|");
   }
-  std::printf("%s\n", rule.c_str());
+  std::fprintf(out, "%s\n", rule.c_str());
   for (const std::vector<std::string>& row : table.rows) print_row(row);
 }
 
@@ -137,9 +137,9 @@ void PrintPreamble(ReportFormat format, const std::vector<std::string>& lines) {
   std::fflush(stdout);
 }
 
-void PrintReport(ReportFormat format, const Report& report) {
+void PrintReport(ReportFormat format, const Report& report, FILE* out) {
   if (format == ReportFormat::kJson) {
-    std::printf(
+    std::fprintf(out, 
         "{\"settings\": %s,\n \"versions\": %s,\n \"engines_described\": "
         "%s,\n \"results\": %s,\n \"engines\": %s,\n \"loadavg_end\": %s}\n",
         JsonObject(report.settings, /*numbers=*/true).c_str(),
@@ -151,16 +151,16 @@ void PrintReport(ReportFormat format, const Report& report) {
   }
   const bool csv = format == ReportFormat::kCsv;
   for (const ReportTable* table : {&report.results, &report.engines}) {
-    std::printf("\n");
+    std::fprintf(out, "\n");
     if (csv) {
-      PrintCsvTable(*table);
+      PrintCsvTable(*table, out);
     } else {
-      PrintMarkdownTable(*table);
+      PrintMarkdownTable(*table, out);
     }
   }
-  std::printf("\n");
+  std::fprintf(out, "\n");
   for (const std::string& note : report.notes) {
-    std::printf("%s%s\n", csv ? "# " : "", note.c_str());
+    std::fprintf(out, "%s%s\n", csv ? "# " : "", note.c_str());
   }
 }
 

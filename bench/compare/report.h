@@ -15,6 +15,7 @@
 #ifndef FERRISDB_BENCH_COMPARE_REPORT_H_
 #define FERRISDB_BENCH_COMPARE_REPORT_H_
 
+#include <cstdio>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -51,8 +52,9 @@ struct Report {
 // each engine's settings): nothing for JSON, "# "-prefixed for csv.
 void PrintPreamble(ReportFormat format, const std::vector<std::string>& lines);
 
-// Prints the report to stdout.
-void PrintReport(ReportFormat format, const Report& report);
+// Prints the report to out (stdout by default).
+void PrintReport(ReportFormat format, const Report& report,
+                 FILE* out = stdout);
 
 // s as a JSON string literal, quotes included.
 std::string JsonQuote(std::string_view s);
