@@ -100,6 +100,14 @@ class SkipList {
     void Next() {
       assert(Valid());
       node_ = node_->Next(0);
+      // Nodes lie in insertion order in the arena, so a scan misses the
+      // cache at every step: start loading the following node (and the
+      // start of its payload) while the caller works on this one.
+      if (node_ != nullptr) {
+        const Node* after = node_->Next(0);
+        __builtin_prefetch(after);
+        __builtin_prefetch(reinterpret_cast<const char*>(after) + 64);
+      }
     }
     // REQUIRES: Valid(). O(log n): nodes have no back links, so this searches
     // from the head for the last key before the current one.
