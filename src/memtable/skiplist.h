@@ -105,8 +105,10 @@ class SkipList {
       // start of its payload) while the caller works on this one.
       if (node_ != nullptr) {
         const Node* after = node_->Next(0);
-        __builtin_prefetch(after);
-        __builtin_prefetch(reinterpret_cast<const char*>(after) + 64);
+        if (after != nullptr) {
+          __builtin_prefetch(after);
+          __builtin_prefetch(reinterpret_cast<const char*>(after) + 64);
+        }
       }
     }
     // REQUIRES: Valid(). O(log n): nodes have no back links, so this searches

@@ -178,6 +178,13 @@ void BlockIter::SeekToRestart(uint32_t index) {
 
 void BlockIter::Advance() {
   if (next_ >= restarts_offset_) {
+    // The entries end here, so every restart point must have been passed:
+    // one after the current entry means the last entry straddles it (a
+    // backward scan or a seek, starting there, would decode garbage).
+    if (restart_index_ + 1 < num_restarts_) {
+      Corrupt("entry overlaps a restart point", current_);
+      return;
+    }
     valid_ = false;
     return;
   }
