@@ -37,14 +37,17 @@ absl::Status CompactionJob::Run() {
 }
 
 absl::Status CompactionJob::MergeInputs() {
-  std::vector<std::shared_ptr<const TableReader>> readers;  // outlive iters
+  std::vector<std::unique_ptr<TableReader>> readers;  // outlive iters
   std::vector<std::unique_ptr<InternalIterator>> children;
   for (int which = 0; which < 2; ++which) {
     for (const auto& f : c_->inputs(which)) {
+      // Compaction reads each block once, in order: through a reader of its
+      // own that neither maps the file (the input's pages would stay
+      // resident, counted in the process's memory, until the table closes)
+      // nor uses the block cache (keep the working set of reads).
       FERRISDB_ASSIGN_OR_RETURN(
-          std::shared_ptr<const TableReader> reader,
-          context_.table_cache->Get(f->number, f->file_size));
-      // Compaction reads each block once: keep them out of the cache.
+          std::unique_ptr<TableReader> reader,
+          context_.table_cache->OpenUncached(f->number, f->file_size));
       children.push_back(reader->NewIterator(/*verify_checksums=*/true,
                                              /*fill_cache=*/false));
       readers.push_back(std::move(reader));

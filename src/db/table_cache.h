@@ -33,8 +33,8 @@ class TableCache {
                                                          uint64_t file_size);
 
   // A new reader of table `number`, not shared, not reading through the
-  // block cache and not mapped (for verification, which must read the
-  // file's bytes afresh).
+  // block cache and not mapped: for verification, which must read the
+  // file's bytes afresh, and for compaction, which reads each block once.
   absl::StatusOr<std::unique_ptr<TableReader>> OpenUncached(uint64_t number,
                                                             uint64_t file_size);
 
