@@ -117,6 +117,27 @@ uint64_t CurrentRssBytes() {
   return ReadField("/proc/self/status", "VmRSS", 1024).value_or(0);
 }
 
+uint64_t CurrentAnonRssBytes() {
+  return ReadField("/proc/self/status", "RssAnon", 1024).value_or(0);
+}
+
+AnonRssSampler::AnonRssSampler() : peak_(CurrentAnonRssBytes()) {
+  thread_ = std::thread([this] {
+    while (!stop_.load(std::memory_order_relaxed)) {
+      const uint64_t now = CurrentAnonRssBytes();
+      if (now > peak_.load(std::memory_order_relaxed)) {
+        peak_.store(now, std::memory_order_relaxed);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  });
+}
+
+AnonRssSampler::~AnonRssSampler() {
+  stop_.store(true, std::memory_order_relaxed);
+  thread_.join();
+}
+
 DirectoryUsage MeasureDirectory(const std::string& dir) {
   DirectoryUsage usage;
   std::error_code ec;

@@ -100,6 +100,27 @@ std::optional<ProcessIo> ReadProcessIo();
 uint64_t PeakRssBytes();
 // Current resident set size (VmRSS) in bytes, or 0.
 uint64_t CurrentRssBytes();
+// Anonymous resident bytes of this process now (RssAnon of
+// /proc/self/status: heap, stacks, anonymous mappings; not file pages), or 0.
+uint64_t CurrentAnonRssBytes();
+
+// Samples CurrentAnonRssBytes() every 10 ms on a thread of its own, from
+// construction to destruction, and keeps the largest value (the kernel keeps
+// no high-water mark of the anonymous part alone).
+class AnonRssSampler {
+ public:
+  AnonRssSampler();
+  ~AnonRssSampler();
+  AnonRssSampler(const AnonRssSampler&) = delete;
+  AnonRssSampler& operator=(const AnonRssSampler&) = delete;
+  // The largest value seen so far. Thread-safe.
+  uint64_t peak() const { return peak_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<uint64_t> peak_{0};
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
 
 // Sum of the sizes of the regular files under dir (recursively), and their
 // number. Missing directory: {0, 0}.

@@ -149,6 +149,7 @@ std::string EncodeEngineRun(const EngineRun& run) {
   AppendRecord(&out, "write_amp", Number(run.write_amp));
   AppendRecord(&out, "wchar_amp", Number(run.wchar_amp));
   AppendRecord(&out, "peak_rss", Number(run.peak_rss));
+  AppendRecord(&out, "peak_anon_rss", Number(run.peak_anon_rss));
   AppendRecord(&out, "start_rss", Number(run.start_rss));
   AppendRecord(&out, "end", "");
   return out;
@@ -164,6 +165,7 @@ absl::StatusOr<EngineRun> DecodeEngineRun(std::string_view message) {
                              std::pair{&run.write_amp, "write_amp"},
                              std::pair{&run.wchar_amp, "wchar_amp"},
                              std::pair{&run.peak_rss, "peak_rss"},
+                             std::pair{&run.peak_anon_rss, "peak_anon_rss"},
                              std::pair{&run.start_rss, "start_rss"}}) {
     absl::StatusOr<double> value = DoubleField(*records, name);
     if (!value.ok()) return value.status();

@@ -19,7 +19,8 @@
 // engine_run 1 (one engine run, EngineRun of engine_runner.h):
 //   ops/<benchmark>    ops per second, one record per benchmark run
 //   found/<benchmark>  keys found (entries for readseq), per read benchmark
-//   db_bytes, db_files, write_amp, wchar_amp, peak_rss, start_rss
+//   db_bytes, db_files, write_amp, wchar_amp, peak_rss, peak_anon_rss,
+//   start_rss
 //
 // The decoder rejects an unknown kind or version, a missing field, a
 // malformed number, a record after "end" or a missing "end". Both ends are

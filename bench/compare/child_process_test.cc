@@ -29,6 +29,7 @@ EngineRun SampleRun() {
   run.write_amp = 1.8571428571428572;
   run.wchar_amp = -1;
   run.peak_rss = 38010880;
+  run.peak_anon_rss = 20971520;
   run.start_rss = 2723840;
   return run;
 }
@@ -41,6 +42,7 @@ void ExpectSameRun(const EngineRun& a, const EngineRun& b) {
   EXPECT_EQ(a.write_amp, b.write_amp);
   EXPECT_EQ(a.wchar_amp, b.wchar_amp);
   EXPECT_EQ(a.peak_rss, b.peak_rss);
+  EXPECT_EQ(a.peak_anon_rss, b.peak_anon_rss);
   EXPECT_EQ(a.start_rss, b.start_rss);
 }
 

@@ -49,6 +49,8 @@ struct EngineRun {
   // Set around EngineRunner::Run by the child process that runs the engine
   // (ferrisdb_compare.cc), not by the runner:
   double peak_rss = 0;   // bytes: VmHWM of the child, at its end
+  // bytes: the largest RssAnon sampled during the run (no file pages)
+  double peak_anon_rss = 0;
   double start_rss = 0;  // bytes: VmRSS of the child before the engine
 };
 
