@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "absl/strings/str_format.h"
+#include "db/db_impl.h"
 #include "db/filename.h"
 #include "ferrisdb/db.h"
 #include "ferrisdb/iterator.h"
@@ -170,6 +171,9 @@ TEST_F(ResumeTest, EachFaultIsStickyUntilResumeAfterItClears) {
     ExpectModel("while read-only");
 
     env_.ClearFaults();
+    // A flush or compaction that met the fault may still be finishing: let
+    // it report (its error becomes sticky) before resuming.
+    static_cast<DBImpl*>(db_.get())->TEST_WaitForCompactions().IgnoreError();
     ASSERT_THAT(db_->Resume(), IsOk());
     ASSERT_THAT(db_->Resume(), IsOk()) << "a second Resume is a no-op";
     ASSERT_FALSE(WriteUntilError(&next, 300).has_value());
