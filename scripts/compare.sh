@@ -44,5 +44,5 @@ compare="$build_dir/bench/compare/ferrisdb_compare"
 "$compare" "${args[@]+"${args[@]}"}" --format=markdown \
   --csv_out="$out_dir/$stamp.csv" | tee "$out_dir/$stamp.md"
 bash scripts/plot_compare.sh "$out_dir/$stamp.csv" "$out_dir/$stamp.svg" \
-  "ferrisdb_compare $(printf '%s ' "${args[@]+"${args[@]}"}")($stamp)"
+  "ferrisdb-compare $(printf '%s ' "${args[@]+"${args[@]}"}")($stamp)"
 echo "compare: results in $out_dir/$stamp.{md,csv,svg}" >&2
