@@ -15,7 +15,7 @@ namespace ferrisdb::bench {
 namespace {
 
 constexpr std::string_view kEngineInfoKind = "engine_info 1";
-constexpr std::string_view kEngineRunKind = "engine_run 1";
+constexpr std::string_view kEngineRunKind = "engine_run 2";
 
 // This abseil's string_view is not std::string_view (STYLE.md, Errors).
 absl::string_view Absl(std::string_view s) { return {s.data(), s.size()}; }
@@ -41,10 +41,12 @@ absl::StatusOr<std::map<std::string, std::string, std::less<>>> Parse(
   std::map<std::string, std::string, std::less<>> records;
   bool first = true;
   while (!message.empty()) {
-    const size_t space = message.find(' ');
+    // A name may hold spaces ("readrandom p99"); a length never does.
     const size_t newline = message.find('\n');
-    if (space == 0 || space == std::string_view::npos ||
-        newline == std::string_view::npos || newline < space) {
+    const size_t space = newline == std::string_view::npos
+                             ? std::string_view::npos
+                             : message.rfind(' ', newline);
+    if (space == 0 || space == std::string_view::npos) {
       return Malformed("a record header is not \"<name> <length>\\n\"");
     }
     const std::string_view name = message.substr(0, space);
@@ -141,6 +143,9 @@ std::string EncodeEngineRun(const EngineRun& run) {
   for (const auto& [bench, ops] : run.ops_per_second) {
     AppendRecord(&out, absl::StrCat("ops/", bench), Number(ops));
   }
+  for (const auto& [key, micros] : run.latency_us) {
+    AppendRecord(&out, absl::StrCat("latency/", key), Number(micros));
+  }
   for (const auto& [bench, found] : run.found) {
     AppendRecord(&out, absl::StrCat("found/", bench), absl::StrCat(found));
   }
@@ -178,6 +183,11 @@ absl::StatusOr<EngineRun> DecodeEngineRun(std::string_view message) {
       absl::StatusOr<double> ops = DoubleField(*records, name);
       if (!ops.ok()) return ops.status();
       run.ops_per_second[std::string(n.substr(4))] = *ops;
+      ++used;
+    } else if (n.starts_with("latency/")) {
+      absl::StatusOr<double> micros = DoubleField(*records, name);
+      if (!micros.ok()) return micros.status();
+      run.latency_us[std::string(n.substr(8))] = *micros;
       ++used;
     } else if (n.starts_with("found/")) {
       uint64_t found = 0;

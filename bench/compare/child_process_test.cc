@@ -22,6 +22,9 @@ EngineRun SampleRun() {
   EngineRun run;
   run.ops_per_second["fillseq"] = 123456.789;
   run.ops_per_second["readrandom"] = 0.1;
+  run.ops_per_second["readwhilewriting (writes)"] = 98765.4321;  // spaces
+  run.latency_us["readrandom p99"] = 3.25;
+  run.latency_us["readrandom p99.9"] = 1e-3;
   run.found["readrandom"] = 63212;
   run.found["readmissing"] = 0;
   run.db_bytes = 22876543;
@@ -36,6 +39,7 @@ EngineRun SampleRun() {
 
 void ExpectSameRun(const EngineRun& a, const EngineRun& b) {
   EXPECT_EQ(a.ops_per_second, b.ops_per_second);
+  EXPECT_EQ(a.latency_us, b.latency_us);
   EXPECT_EQ(a.found, b.found);
   EXPECT_EQ(a.db_bytes, b.db_bytes);
   EXPECT_EQ(a.db_files, b.db_files);

@@ -6,8 +6,10 @@
 // effective value of each setting: what it set, what it left at the engine's
 // default, and where the engine cannot follow a setting.
 //
-// Thread-safety: REQUIRES external synchronization (the driver is
-// single-threaded).
+// Thread-safety: Put and Get are thread-safe while the engine is open (every
+// engine's DB is, and the adapters keep no per-call state), so that
+// readwhilewriting can read and write from two threads. Everything else
+// REQUIRES external synchronization.
 #ifndef FERRISDB_BENCH_COMPARE_ENGINE_H_
 #define FERRISDB_BENCH_COMPARE_ENGINE_H_
 

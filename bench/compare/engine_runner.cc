@@ -11,11 +11,13 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <thread>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "bench_util.h"
+#include "util/histogram.h"
 
 namespace ferrisdb::bench {
 namespace {
@@ -59,6 +61,18 @@ void EngineRunner::Record(const std::string& name, uint64_t ops,
       seconds > 0 ? static_cast<double>(ops) / seconds : 0;
 }
 
+std::string LatencyKey(std::string_view benchmark, double percentile) {
+  return absl::StrCat(absl::string_view(benchmark.data(), benchmark.size()),
+                      " p", percentile);
+}
+
+void EngineRunner::RecordLatency(const std::string& name,
+                                 const Histogram& latencies) {
+  for (double p : kLatencyPercentiles) {
+    run_.latency_us[LatencyKey(name, p)] = latencies.Percentile(p) / 1000.0;
+  }
+}
+
 void EngineRunner::MaybePrintStats(const std::string& after) {
   if (!workload_.ferrisdb_stats || engine_->name() != "ferrisdb") return;
   absl::StatusOr<std::string> stats = engine_->StatsText();
@@ -75,16 +89,22 @@ void EngineRunner::Fill(const std::string& name, bool sequential, bool timed) {
   std::atomic<uint64_t> done{0};
   const std::string label = absl::StrCat(engine_->name(), " ", name);
   ProgressMeter progress(workload_.progress, label, workload_.num, &done);
+  Histogram latencies;
   const uint64_t start = NowNanos();
   for (uint64_t i = 0; i < workload_.num; ++i) {
     const std::string_view key =
         keys.Key(sequential ? i : random.Uniform(workload_.num));
     const std::string_view value = values.Next();
+    const uint64_t op_start = NowNanos();
     CheckOk(engine_->Put(key, value), label);
+    latencies.Add(NowNanos() - op_start);
     user_bytes_ += key.size() + value.size();
     if ((i & 1023) == 1023) done.store(i + 1, std::memory_order_relaxed);
   }
-  if (timed) Record(name, workload_.num, start);
+  if (timed) {
+    Record(name, workload_.num, start);
+    RecordLatency(name, latencies);
+  }
 }
 
 void EngineRunner::ReadRandom(const std::string& name, bool missing) {
@@ -95,16 +115,20 @@ void EngineRunner::ReadRandom(const std::string& name, bool missing) {
   std::atomic<uint64_t> done{0};
   const std::string label = absl::StrCat(engine_->name(), " ", name);
   ProgressMeter progress(workload_.progress, label, workload_.num, &done);
+  Histogram latencies;
   const uint64_t start = NowNanos();
   for (uint64_t i = 0; i < workload_.num; ++i) {
     const uint64_t k = random.Uniform(workload_.num);
-    absl::StatusOr<bool> hit =
-        engine_->Get(missing ? keys.MissingKey(k) : keys.Key(k), &value);
+    const std::string_view key = missing ? keys.MissingKey(k) : keys.Key(k);
+    const uint64_t op_start = NowNanos();
+    absl::StatusOr<bool> hit = engine_->Get(key, &value);
+    latencies.Add(NowNanos() - op_start);
     CheckOk(hit.status(), label);
     found += *hit ? 1 : 0;
     if ((i & 1023) == 1023) done.store(i + 1, std::memory_order_relaxed);
   }
   Record(name, workload_.num, start);
+  RecordLatency(name, latencies);
   // fillrandom leaves about 63% of the keys present; none may be found by
   // readmissing. A different count means the engines did not see the same
   // data, and the comparison would be void.
@@ -135,14 +159,80 @@ void EngineRunner::SeekRandom(const std::string& name) {
   KeyFormatter keys(workload_.key_size);
   std::unique_ptr<EngineIterator> it = engine_->NewIterator();
   uint64_t found = 0;
+  Histogram latencies;
   const uint64_t start = NowNanos();
   for (uint64_t i = 0; i < workload_.num; ++i) {
     const std::string_view key = keys.Key(random.Uniform(workload_.num));
+    const uint64_t op_start = NowNanos();
     it->Seek(key);
+    latencies.Add(NowNanos() - op_start);
     if (it->Valid() && it->key() == key) ++found;
   }
   Record(name, workload_.num, start);
+  RecordLatency(name, latencies);
   CheckOk(it->status(), absl::StrCat(engine_->name(), " ", name));
+  run_.found[std::string(name)] = found;
+}
+
+void EngineRunner::ReadWhileWriting(const std::string& name) {
+  const std::string label = absl::StrCat(engine_->name(), " ", name);
+  std::atomic<bool> stop{false};
+  uint64_t writes = 0;
+  uint64_t written_bytes = 0;
+  absl::Status write_status;
+  // The writer replays fillrandom's key order (with other values), so it
+  // only overwrites keys that exist: whether a read finds its key does not
+  // depend on how far the writer got, and the found counts agree across
+  // engines like the other reads'.
+  std::thread writer([&] {
+    Random64 random(SeedFor("fillrandom"));
+    KeyFormatter keys(workload_.key_size);
+    ValueGenerator values(workload_.seed + 1, workload_.value_size);
+    for (uint64_t i = 0; !stop.load(std::memory_order_relaxed); ++i) {
+      if (i == workload_.num) {  // fillrandom's keys again, from the start
+        random = Random64(SeedFor("fillrandom"));
+        i = 0;
+      }
+      const std::string_view key = keys.Key(random.Uniform(workload_.num));
+      const std::string_view value = values.Next();
+      write_status = engine_->Put(key, value);
+      if (!write_status.ok()) return;
+      ++writes;
+      written_bytes += key.size() + value.size();
+    }
+  });
+  Random64 random(SeedFor(name));
+  KeyFormatter keys(workload_.key_size);
+  std::string value;
+  uint64_t found = 0;
+  std::atomic<uint64_t> done{0};
+  ProgressMeter progress(workload_.progress, label, workload_.num, &done);
+  Histogram latencies;
+  absl::Status read_status;
+  const uint64_t start = NowNanos();
+  for (uint64_t i = 0; i < workload_.num; ++i) {
+    const std::string_view key = keys.Key(random.Uniform(workload_.num));
+    const uint64_t op_start = NowNanos();
+    absl::StatusOr<bool> hit = engine_->Get(key, &value);
+    latencies.Add(NowNanos() - op_start);
+    if (!hit.ok()) {
+      read_status = hit.status();
+      break;
+    }
+    found += *hit ? 1 : 0;
+    if ((i & 1023) == 1023) done.store(i + 1, std::memory_order_relaxed);
+  }
+  const uint64_t end = NowNanos();
+  stop.store(true, std::memory_order_relaxed);
+  writer.join();
+  CheckOk(read_status, label);
+  CheckOk(write_status, label + " (writer)");
+  Record(name, workload_.num, start);
+  RecordLatency(name, latencies);
+  const double seconds = static_cast<double>(end - start) / 1e9;
+  run_.ops_per_second[std::string(kReadWhileWritingWrites)] =
+      seconds > 0 ? static_cast<double>(writes) / seconds : 0;
+  user_bytes_ += written_bytes;
   run_.found[std::string(name)] = found;
 }
 
@@ -158,7 +248,8 @@ EngineRun EngineRunner::Run() {
     Fresh(name + "_fillseq");
   }
   bool reads = false;
-  for (const char* r : {"readrandom", "readmissing", "readseq", "seekrandom"}) {
+  for (const char* r : {"readrandom", "readmissing", "readseq", "seekrandom",
+                        "readwhilewriting"}) {
     reads = reads || Wanted(r);
   }
   std::string path;
@@ -180,14 +271,18 @@ EngineRun EngineRunner::Run() {
     if (Wanted("readseq")) ReadSeq("readseq");
     if (Wanted("seekrandom")) SeekRandom("seekrandom");
     engine_->Close();
-  }
-  const std::optional<ProcessIo> io_after = ReadProcessIo();
-  if (!path.empty()) {
+    // Before readwhilewriting, whose writes differ in number per engine.
     const DirectoryUsage usage = MeasureDirectory(path);
     run_.db_bytes = static_cast<double>(usage.bytes);
     run_.db_files = static_cast<double>(usage.files);
-    Fresh(name + "_random");
+    if (Wanted("readwhilewriting")) {
+      CheckOk(engine_->Open(path), name + " reopen for readwhilewriting");
+      ReadWhileWriting("readwhilewriting");
+      engine_->Close();
+    }
   }
+  const std::optional<ProcessIo> io_after = ReadProcessIo();
+  if (!path.empty()) Fresh(name + "_random");
   if (io_before.has_value() && io_after.has_value() && user_bytes_ > 0) {
     run_.write_amp =
         static_cast<double>(io_after->write_bytes - io_before->write_bytes) /

@@ -4,7 +4,12 @@
 //   1. fillseq into a fresh database;
 //   2. a fresh database: fillrandom, overwrite, Flush, close and reopen (so
 //      that reads hit tables, not only the memtable), then readrandom,
-//      readmissing, readseq, seekrandom.
+//      readmissing, readseq, seekrandom; then close (the database size is
+//      measured here), reopen, and readwhilewriting: one thread reads random
+//      keys while another overwrites random keys as fast as it can.
+// Every operation of the benchmarks other than readseq is timed on its own
+// for the latency percentiles (the same per-call cost, two clock reads, for
+// every engine).
 #ifndef FERRISDB_BENCH_COMPARE_ENGINE_RUNNER_H_
 #define FERRISDB_BENCH_COMPARE_ENGINE_RUNNER_H_
 
@@ -18,12 +23,24 @@
 
 #include "engine.h"
 
+namespace ferrisdb {
+class Histogram;  // util/histogram.h
+}  // namespace ferrisdb
+
 namespace ferrisdb::bench {
 
 // Every benchmark, in the order they run.
 inline constexpr std::string_view kAllBenchmarks[] = {
-    "fillseq",     "fillrandom", "overwrite", "readrandom",
-    "readmissing", "readseq",    "seekrandom"};
+    "fillseq",     "fillrandom", "overwrite",  "readrandom",
+    "readmissing", "readseq",    "seekrandom", "readwhilewriting"};
+
+// The extra throughput figure of readwhilewriting: the writes per second of
+// its writer thread while the reads ran.
+inline constexpr std::string_view kReadWhileWritingWrites =
+    "readwhilewriting (writes)";
+
+// The latency percentiles each timed benchmark reports, in microseconds.
+inline constexpr double kLatencyPercentiles[] = {50, 99, 99.9};
 
 // What to run; the same for every engine.
 struct Workload {
@@ -40,6 +57,8 @@ struct Workload {
 // What one engine run measured.
 struct EngineRun {
   std::map<std::string, double> ops_per_second;
+  // Microseconds: LatencyKey(benchmark, percentile) -> that percentile.
+  std::map<std::string, double> latency_us;
   // Keys found (entries for readseq): must agree across engines.
   std::map<std::string, uint64_t> found;
   double db_bytes = 0;
@@ -53,6 +72,10 @@ struct EngineRun {
   double peak_anon_rss = 0;
   double start_rss = 0;  // bytes: VmRSS of the child before the engine
 };
+
+// The key of EngineRun::latency_us for benchmark at percentile, e.g.
+// "readrandom p99".
+std::string LatencyKey(std::string_view benchmark, double percentile);
 
 // Runs the workload against one engine in directories under root (created
 // fresh, removed after use). Any failure (an engine error, a missing key
@@ -76,6 +99,8 @@ class EngineRunner {
   // The seed of benchmark `name`: the same for every engine and repeat.
   uint64_t SeedFor(const std::string& name) const;
   void Record(const std::string& name, uint64_t ops, uint64_t start_nanos);
+  // Keeps the percentiles of latencies (nanoseconds) as name's.
+  void RecordLatency(const std::string& name, const Histogram& latencies);
   // With --ferrisdb_stats, prints FerrisDB's own statistics text to stderr
   // (stdout is the report, which may be csv or json).
   void MaybePrintStats(const std::string& after);
@@ -85,6 +110,7 @@ class EngineRunner {
   void ReadRandom(const std::string& name, bool missing);
   void ReadSeq(const std::string& name);
   void SeekRandom(const std::string& name);
+  void ReadWhileWriting(const std::string& name);
 
   const Workload& workload_;
   Engine* const engine_;

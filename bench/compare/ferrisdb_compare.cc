@@ -44,11 +44,14 @@
 
 ABSL_FLAG(std::string, benchmarks,
           "fillseq,fillrandom,overwrite,readrandom,readmissing,readseq,"
-          "seekrandom",
+          "seekrandom,readwhilewriting",
           "Comma-separated subset of: fillseq, fillrandom, overwrite, "
-          "readrandom, readmissing, readseq, seekrandom. They always run in "
-          "this order; the reads need the fillrandom database, which is "
-          "loaded (untimed) if fillrandom itself is not asked for.");
+          "readrandom, readmissing, readseq, seekrandom, readwhilewriting. "
+          "They always run in this order; the reads need the fillrandom "
+          "database, which is loaded (untimed) if fillrandom itself is not "
+          "asked for. readwhilewriting: one thread reads --num random keys "
+          "while another overwrites fillrandom's keys as fast as it can; its "
+          "row is the reads per second, the next row the writes per second.");
 ABSL_FLAG(int64_t, num, 1000000,
           "Keys in the key range [0, num), writes per write benchmark and "
           "reads per read benchmark.");
@@ -467,6 +470,61 @@ int Main() {
       row.push_back(Ratio(f, median_ops("leveldb", bench)));
     }
     results.rows.push_back(std::move(row));
+    if (bench == "readwhilewriting") {
+      std::vector<std::string> writes = {std::string(kReadWhileWritingWrites)};
+      const std::string key(kReadWhileWritingWrites);
+      for (const EngineInfo& engine : engines) {
+        writes.push_back(
+            absl::StrFormat("%.0f", median_ops(engine.name, key)));
+      }
+      const double fw = has_ferris ? median_ops("ferrisdb", key) : 0;
+      if (has_ferris && has_rocks) {
+        writes.push_back(Ratio(fw, median_ops("rocksdb", key)));
+      }
+      if (has_ferris && has_level) {
+        writes.push_back(Ratio(fw, median_ops("leveldb", key)));
+      }
+      results.rows.push_back(std::move(writes));
+    }
+  }
+  // The latency table: percentiles per engine, then the p99 ratios (<1:
+  // FerrisDB's p99 is lower).
+  const auto median_latency = [&](const std::string& engine,
+                                   const std::string& key) {
+    std::vector<double> v;
+    for (const EngineRun& run : runs[engine]) {
+      const auto it = run.latency_us.find(key);
+      if (it != run.latency_us.end()) v.push_back(it->second);
+    }
+    return Median(std::move(v));
+  };
+  ReportTable& latency = report.latency;
+  latency.header = {"latency us"};
+  for (const EngineInfo& engine : engines) {
+    for (double p : kLatencyPercentiles) {
+      latency.header.push_back(absl::StrCat(engine.name, " p", p));
+    }
+  }
+  if (has_ferris && has_rocks) latency.header.push_back("p99 ferrisdb/rocksdb");
+  if (has_ferris && has_level) latency.header.push_back("p99 ferrisdb/leveldb");
+  for (const std::string& bench : config.workload.benchmarks) {
+    if (bench == "readseq") continue;  // not timed per operation
+    std::vector<std::string> row = {bench};
+    for (const EngineInfo& engine : engines) {
+      for (double p : kLatencyPercentiles) {
+        row.push_back(absl::StrFormat(
+            "%.2f", median_latency(engine.name, LatencyKey(bench, p))));
+      }
+    }
+    const std::string p99 = LatencyKey(bench, 99);
+    const double f = has_ferris ? median_latency("ferrisdb", p99) : 0;
+    if (has_ferris && has_rocks) {
+      row.push_back(Ratio(f, median_latency("rocksdb", p99)));
+    }
+    if (has_ferris && has_level) {
+      row.push_back(Ratio(f, median_latency("leveldb", p99)));
+    }
+    latency.rows.push_back(std::move(row));
   }
   // The per-engine table.
   report.engines.header = {"engine",      "compression", "db size MiB",
@@ -495,9 +553,18 @@ int Main() {
   report.loadavg_end = LoadAverage();
   report.notes = {
       "ratios: FerrisDB ops/s divided by the other engine's (>1: FerrisDB "
-      "faster)",
+      "faster); p99 ratios: FerrisDB's p99 latency divided by the other "
+      "engine's (<1: FerrisDB's is lower)",
+      "latency: every operation timed on its own (steady_clock before and "
+      "after the call, the same cost for every engine), percentiles from a "
+      "log-bucketed histogram (within 1/16 of the exact value), the median "
+      "over the repeats; readseq is not timed per operation",
+      "readwhilewriting: on the fillrandom database reopened after the other "
+      "reads, one thread does --num random reads while a second one "
+      "overwrites fillrandom's keys (in fillrandom's order, other values) "
+      "until the reads end; the background threads share the same cores",
       "db size: sum of file sizes of the fillrandom+overwrite database after "
-      "the reads and close",
+      "the reads and close, before readwhilewriting",
       "write amp: /proc/self/io write_bytes (and wchar) delta over the whole "
       "engine run (both databases), in the engine's own child process, / "
       "user key+value bytes put",

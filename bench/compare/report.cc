@@ -141,16 +141,20 @@ void PrintReport(ReportFormat format, const Report& report, FILE* out) {
   if (format == ReportFormat::kJson) {
     std::fprintf(out, 
         "{\"settings\": %s,\n \"versions\": %s,\n \"engines_described\": "
-        "%s,\n \"results\": %s,\n \"engines\": %s,\n \"loadavg_end\": %s}\n",
+        "%s,\n \"results\": %s,\n \"latency\": %s,\n \"engines\": %s,\n "
+        "\"loadavg_end\": %s}\n",
         JsonObject(report.settings, /*numbers=*/true).c_str(),
         JsonObject(report.versions, /*numbers=*/false).c_str(),
         JsonObject(report.engines_described, /*numbers=*/false).c_str(),
-        JsonRows(report.results).c_str(), JsonRows(report.engines).c_str(),
+        JsonRows(report.results).c_str(), JsonRows(report.latency).c_str(),
+        JsonRows(report.engines).c_str(),
         JsonQuote(report.loadavg_end).c_str());
     return;
   }
   const bool csv = format == ReportFormat::kCsv;
-  for (const ReportTable* table : {&report.results, &report.engines}) {
+  for (const ReportTable* table :
+       {&report.results, &report.latency, &report.engines}) {
+    if (table->rows.empty()) continue;
     std::fprintf(out, "\n");
     if (csv) {
       PrintCsvTable(*table, out);

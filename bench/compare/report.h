@@ -7,7 +7,8 @@
 //   csv       the same, with the preamble and the notes as "# " comment
 //             lines and the tables as comma-separated rows
 //   json      one object: {"settings", "versions", "engines_described",
-//             "results", "engines", "loadavg_end"}; no preamble or notes
+//             "results", "latency", "engines", "loadavg_end"}; no preamble
+//             or notes
 //
 // Cells are strings; in JSON a table cell or a setting is written as a number
 // when it is a plain decimal (so "-" and "none" stay strings), except in a
@@ -43,6 +44,7 @@ struct Report {
   ReportFields versions;           // JSON "versions": engine -> version
   ReportFields engines_described;  // JSON: engine -> Describe()
   ReportTable results;             // benchmark rows (JSON "results")
+  ReportTable latency;             // latency rows (JSON "latency")
   ReportTable engines;             // per-engine rows (JSON "engines")
   std::vector<std::string> notes;  // markdown and csv only, after the tables
   std::string loadavg_end;         // JSON only (the notes carry it otherwise)

@@ -24,8 +24,20 @@ std::vector<absl::Status> TableReader::VerifyBlocks() const {
   read_options.verify_checksum = true;
   read_options.max_block_size = footer_.max_block_size;
   BlockIter index_iter(index->get(), BlockKeyOrder::kInternal);
-  std::string previous_key;  // last key of the previous data block
+  std::string previous_key;        // last key of the previous data block
+  std::string separator;           // index key of the current data block
   for (index_iter.SeekToFirst(); index_iter.Valid(); index_iter.Next()) {
+    // Lookups binary-search the separators and SeekForPrev steps back one
+    // block, so they must ascend and each must lie below every key of the
+    // next block (sstable.md "Index block"); checksums cannot tell.
+    if (!separator.empty() &&
+        CompareInternalKeys(separator, index_iter.key()) >= 0) {
+      problems.push_back(TableCorruption(
+          file_name_, "index separators out of order", footer_.index.offset));
+      return problems;
+    }
+    const std::string previous_separator =
+        std::exchange(separator, std::string(index_iter.key()));
     BlockHandle handle;
     if (!DecodeBlockHandle(index_iter.value(), &handle)) {
       problems.push_back(TableCorruption(
@@ -55,7 +67,10 @@ std::vector<absl::Status> TableReader::VerifyBlocks() const {
       } else if (!previous_key.empty() &&
                  CompareInternalKeys(previous_key, iter.key()) >= 0) {
         damage = "keys out of order";
-      } else if (CompareInternalKeys(iter.key(), index_iter.key()) > 0) {
+      } else if (!previous_separator.empty() &&
+                 CompareInternalKeys(previous_separator, iter.key()) >= 0) {
+        damage = "key not above the previous block's separator";
+      } else if (CompareInternalKeys(iter.key(), separator) > 0) {
         damage = "key beyond its index separator";
       }
       if (damage != nullptr) break;

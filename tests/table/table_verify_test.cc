@@ -1,6 +1,7 @@
 // TableReader::VerifyBlocks on tables whose blocks are damaged in content but
 // carry valid checksums (a bug in a writer, not a flipped bit): keys out of
-// order across blocks, a key beyond its index separator, an unknown value
+// order across blocks, a key beyond its index separator, index separators
+// out of order or not below the next block's keys, an unknown value
 // type, an undecodable entry, a bad restart array, an index entry that is not a
 // block handle. Each is one DataLoss naming the table and the damaged block's
 // offset.
@@ -53,6 +54,7 @@ class TableVerifyTest : public ::testing::Test {
       BlockHandle h;
       ASSERT_TRUE(DecodeBlockHandle(index.value(), &h));
       data_blocks_.push_back(h);
+      separators_.emplace_back(index.key());
     }
     ASSERT_GE(data_blocks_.size(), 3u);
     index_ = BlockHandle{
@@ -86,6 +88,7 @@ class TableVerifyTest : public ::testing::Test {
 
   std::string good_;
   std::vector<BlockHandle> data_blocks_;
+  std::vector<std::string> separators_;  // the index keys, in order
   BlockHandle index_;
 };
 
@@ -200,6 +203,49 @@ TEST_F(TableVerifyTest, IndexValueThatIsNotABlockHandleStopsTheCheck) {
   EXPECT_THAT(problems[0], StatusIs(absl::StatusCode::kDataLoss));
   EXPECT_EQ(problems[0].message(),
             Problem("bad block handle in index block", index_.offset));
+}
+
+// The key of the first entry of the block at h (a restart: its second byte
+// is the key length).
+std::string FirstKeyOf(const std::string& table, const BlockHandle& h) {
+  return table.substr(h.offset + 3, static_cast<uint8_t>(table[h.offset + 1]));
+}
+
+TEST_F(TableVerifyTest, IndexSeparatorsOutOfOrderAreReported) {
+  // Give index entry 0 the separator of entry 2, as long (every index entry
+  // is a restart, so its key bytes are stored whole).
+  std::string bad = good_;
+  const std::vector<std::string>& separators = separators_;
+  ASSERT_EQ(separators[0].size(), separators[2].size());
+  ASSERT_EQ(static_cast<uint8_t>(bad[index_.offset + 1]), separators[0].size());
+  bad.replace(index_.offset + 3, separators[2].size(), separators[2]);
+  Reseal(&bad, index_);
+  const std::vector<absl::Status> problems = Verify(bad);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_THAT(problems[0], StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_EQ(problems[0].message(),
+            Problem("index separators out of order", index_.offset));
+}
+
+TEST_F(TableVerifyTest, SeparatorNotBelowTheNextBlockIsReported) {
+  // Separator 0 := block 1's first user key at one sequence lower: it sorts
+  // just after block 1's first entry (higher sequences sort first) and below
+  // separator 1, so only "every key of block 1 is above separator 0" fails;
+  // SeekForPrev to block 1's first key would answer from block 0.
+  std::string bad = good_;
+  const std::string first = FirstKeyOf(good_, data_blocks_[1]);
+  ParsedInternalKey parsed;
+  ASSERT_TRUE(ParseInternalKey(first, &parsed));
+  const std::string separator = IKey(parsed.user_key, parsed.sequence - 1);
+  ASSERT_EQ(static_cast<uint8_t>(bad[index_.offset + 1]), separator.size());
+  bad.replace(index_.offset + 3, separator.size(), separator);
+  Reseal(&bad, index_);
+  const std::vector<absl::Status> problems = Verify(bad);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_THAT(problems[0], StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_EQ(problems[0].message(),
+            Problem("data block: key not above the previous block's separator",
+                    data_blocks_[1].offset));
 }
 
 }  // namespace
