@@ -46,6 +46,7 @@
 #include "ferrisdb/options.h"
 #include "gtest/gtest.h"
 #include "testutil/crash_state_builder.h"
+#include "testutil/crash_state_check.h"
 #include "testutil/oracle.h"
 #include "testutil/recording_env.h"
 #include "testutil/status_matchers.h"
@@ -54,6 +55,7 @@
 namespace ferrisdb {
 namespace {
 
+using ::ferrisdb::testing::CheckCrashState;
 using ::ferrisdb::testing::CrashChoice;
 using ::ferrisdb::testing::CrashStateBuilder;
 using ::ferrisdb::testing::CutState;
@@ -62,35 +64,12 @@ using ::ferrisdb::testing::FsImage;
 using ::ferrisdb::testing::LongTestsEnabled;
 using ::ferrisdb::testing::Oracle;
 using ::ferrisdb::testing::RecordingEnv;
+using ::ferrisdb::testing::ScratchDir;
+using ::ferrisdb::testing::StateCheckCounts;
 using ::ferrisdb::testing::TestDir;
 
 constexpr WriteOptions kSync{.sync = true};
 constexpr WriteOptions kNoSync{.sync = false};
-
-// A directory for crash states on tmpfs when there is one (each state is
-// opened, which syncs; tmpfs makes that free), removed at the end.
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string pattern =
-        std::filesystem::is_directory("/dev/shm")
-            ? "/dev/shm/ferrisdb_crash_state_XXXXXX"
-            : fallback_.path() + "/crash_state_XXXXXX";
-    if (mkdtemp(pattern.data()) != nullptr) path_ = pattern;
-  }
-  ~ScratchDir() {
-    if (path_.empty() || std::getenv("FERRISDB_KEEP_TEST_DIRS") != nullptr) {
-      return;
-    }
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  TestDir fallback_;
-  std::string path_;
-};
 
 // What a workload step can do: write through the oracle, flush, compact,
 // reopen the DB.
@@ -275,62 +254,10 @@ EnumerationLimits Limits() {
 struct Counts {
   size_t cut_points = 0;
   size_t enumerated = 0;
-  size_t checked = 0;  // distinct states opened and verified
-  size_t open_failures_accepted = 0;
-  size_t driven_further = 0;
+  StateCheckCounts states;  // distinct states opened and verified
 };
 
-class CrashStateTest : public ::testing::TestWithParam<int> {
- protected:
-  // Opens the DB on a crash state and checks it; "" or what went wrong.
-  std::string CheckState(const Options& base_options, const Oracle& oracle,
-                         const std::string& dir, size_t cut,
-                         const CrashChoice& choice, bool drive_further,
-                         Counts* counts) {
-    Options options = base_options;
-    options.env = Env::Default();
-    options.paranoid_checks = true;
-    const std::string dbname = dir + "/db";
-    absl::StatusOr<std::unique_ptr<DB>> db = DB::Open(options, dbname);
-    if (!db.ok()) {
-      if (choice.beyond_ordered_fs) {
-        ++counts->open_failures_accepted;
-        return "";
-      }
-      return "DB::Open failed: " + db.status().ToString();
-    }
-    absl::StatusOr<Oracle::Recovered> recovered =
-        oracle.Verify(db->get(), {.crash_mark = cut});
-    if (!recovered.ok()) return std::string(recovered.status().message());
-    if (!drive_further) return "";
-
-    // The recovered DB must go on working: new writes, a compaction that
-    // may drop tombstones under a snapshot, a clean reopen.
-    ++counts->driven_further;
-    Oracle after = oracle;
-    after.Truncate(recovered->prefix);
-    const Snapshot* snapshot = after.GetSnapshot(db->get());
-    absl::Status s = after.Put(db->get(), kSync, "z", "z-after-recovery");
-    if (s.ok()) s = after.Delete(db->get(), kNoSync, "a");
-    if (s.ok()) s = after.CompactRange(db->get());
-    if (!s.ok()) return "writing after recovery: " + s.ToString();
-    absl::StatusOr<Oracle::Recovered> again = after.Verify(db->get());
-    if (!again.ok()) {
-      return "after recovery, writes and CompactRange: " +
-             std::string(again.status().message());
-    }
-    after.ReleaseSnapshot(db->get(), snapshot);
-    db->reset();
-    db = DB::Open(options, dbname);
-    if (!db.ok()) return "clean reopen after recovery: " + db.status().ToString();
-    again = after.Verify(db->get());
-    if (!again.ok()) {
-      return "after a clean reopen of the recovered DB: " +
-             std::string(again.status().message());
-    }
-    return "";
-  }
-};
+class CrashStateTest : public ::testing::TestWithParam<int> {};
 
 TEST_P(CrashStateTest, EveryCrashStateRecovers) {
   const Workload workload = Workloads()[static_cast<size_t>(GetParam())];
@@ -375,14 +302,13 @@ TEST_P(CrashStateTest, EveryCrashStateRecovers) {
     for (const CrashChoice& choice : choices) {
       const FsImage image = builder.Build(state, choice);
       if (!seen.insert(image.Digest()).second) continue;
-      ++counts.checked;
       const std::string dir = scratch.path() + "/state";
       std::error_code ignored;
       std::filesystem::remove_all(dir, ignored);
       FERRISDB_ASSERT_OK(image.Materialize(Env::Default(), dir));
-      const std::string problem =
-          CheckState(options, oracle, dir, cut, choice,
-                     counts.checked % drive_every == 0, &counts);
+      const std::string problem = CheckCrashState(
+          options, oracle, dir + "/db", cut, choice.beyond_ordered_fs,
+          (counts.states.checked + 1) % drive_every == 0, &counts.states);
       if (problem.empty()) continue;
       violations.push_back(absl::StrCat(
           "workload ", workload.name, ": ", builder.Describe(state, choice),
@@ -398,7 +324,8 @@ TEST_P(CrashStateTest, EveryCrashStateRecovers) {
       "accepted on beyond-ordered states), %zu violations, %.1f s (%s "
       "form)\n",
       workload.name.c_str(), counts.cut_points, counts.enumerated,
-      counts.checked, counts.driven_further, counts.open_failures_accepted,
+      counts.states.checked, counts.states.driven_further,
+      counts.states.open_failures_accepted,
       violations.size(), seconds,
       LongTestsEnabled() ? "long" : "CI");
   const size_t shown = std::getenv("FERRISDB_CRASH_STATE_SHOW_ALL") ? SIZE_MAX : 5;

@@ -314,6 +314,11 @@ std::vector<TailOutcome> TailOutcomes(const CutState::PendingData& data,
   if (limits.zero_tail) {
     out.push_back({TailOutcome::Kind::kZeroTail, 0, "size kept, data zeros"});
   }
+  if (limits.garbage_tail) {
+    // The seed varies with the file, so two files get different garbage.
+    out.push_back({TailOutcome::Kind::kGarbageTail, data.file_id * 7919 + 1,
+                   "size kept, data garbage"});
+  }
   if (limits.holes) {
     for (size_t i = 0; i + 1 < n; ++i) {
       if (n > 2 * k && i >= k && i + k < n) continue;
@@ -370,6 +375,78 @@ std::vector<std::vector<bool>> ClosedSubsets(
 }
 
 }  // namespace
+
+namespace {
+
+// A random outcome for a tail (see CrashStateBuilder::Sample).
+TailOutcome SampleTail(const CutState::PendingData& data,
+                       const std::function<uint64_t()>& random) {
+  const std::vector<uint64_t>& ends = data.append_ends;
+  const size_t n = ends.size();
+  const uint64_t roll = random() % 100;
+  if (roll < 30) {
+    const size_t k = static_cast<size_t>(random() % (n + 1));
+    const uint64_t keep = (k == 0 ? data.synced_size : ends[k - 1]) -
+                          data.synced_size;
+    return {TailOutcome::Kind::kPrefix, keep,
+            absl::StrCat(k, " of ", n, " appends")};
+  }
+  if (roll < 60) {
+    const size_t i = static_cast<size_t>(random() % n);
+    const uint64_t start = i == 0 ? data.synced_size : ends[i - 1];
+    const uint64_t end = ends[i];
+    uint64_t at = start + (end - start) / 2;
+    std::string how = "byte";
+    const uint64_t unit = (random() & 1) != 0 ? 512 : 4096;
+    const uint64_t first = (start / unit + 1) * unit;  // first boundary > start
+    if (end - start >= 2 && (random() % 3) == 0) {
+      at = start + 1 + random() % (end - start - 1);
+    } else if (first < end) {
+      at = first + (random() % ((end - 1 - first) / unit + 1)) * unit;
+      how = unit == 512 ? "sector" : "page";
+    } else if (end - start >= 2) {
+      at = start + 1 + random() % (end - start - 1);
+    }
+    return {TailOutcome::Kind::kPrefix, at - data.synced_size,
+            absl::StrCat("append ", i + 1, " of ", n, " torn at ", how, " ",
+                         at)};
+  }
+  if (roll < 75) {
+    return {TailOutcome::Kind::kZeroTail, 0, "size kept, data zeros"};
+  }
+  if (roll < 90 || n < 2) {
+    return {TailOutcome::Kind::kGarbageTail, random() | 1,
+            "size kept, data garbage"};
+  }
+  const size_t i = static_cast<size_t>(random() % (n - 1));
+  return {TailOutcome::Kind::kHole, i,
+          absl::StrCat("append ", i + 1, " of ", n, " zeros, later ones kept")};
+}
+
+}  // namespace
+
+CrashChoice CrashStateBuilder::Sample(
+    CutState* state, const std::function<uint64_t()>& random) const {
+  CrashChoice c;
+  for (CutState::PendingData& d : state->data_) {
+    d.outcomes = {SampleTail(d, random)};
+    c.outcome.push_back(0);
+    if (d.outcomes[0].kind == TailOutcome::Kind::kHole) {
+      c.beyond_ordered_fs = true;
+    }
+  }
+  // Dependencies point to earlier ops, so one pass in issue order decides
+  // each op after everything it depends on.
+  c.persisted.assign(state->meta_.size(), false);
+  for (size_t j = 0; j < state->meta_.size(); ++j) {
+    bool possible = true;
+    for (size_t d : state->meta_[j].depends_on) {
+      possible = possible && c.persisted[d];
+    }
+    c.persisted[j] = possible && (random() & 1) != 0;
+  }
+  return c;
+}
 
 std::vector<CrashChoice> CrashStateBuilder::Enumerate(
     CutState* state, const EnumerationLimits& limits) const {
@@ -503,6 +580,14 @@ FsImage CrashStateBuilder::Build(const CutState& state,
         case TailOutcome::Kind::kZeroTail:
           content.resize(f.content.size(), '\0');
           break;
+        case TailOutcome::Kind::kGarbageTail: {
+          uint64_t x = outcome.value;
+          while (content.size() < f.content.size()) {
+            x = x * 6364136223846793005ULL + 1442695040888963407ULL;  // LCG
+            content.push_back(static_cast<char>(x >> 56));
+          }
+          break;
+        }
         case TailOutcome::Kind::kHole: {
           content = f.content;
           const uint64_t start =

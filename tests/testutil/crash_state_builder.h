@@ -20,6 +20,10 @@
 //   - the whole tail's length filled with zeros (kZeroTail): the size update
 //     reached the disk, the data did not (ext4 data=writeback, older xfs);
 //     also "must recover";
+//   - the whole tail's length filled with garbage (kGarbageTail): the size
+//     update reached the disk and the blocks hold whatever was there before
+//     (ext4 data=writeback after a crash); "must recover" too (a log's
+//     checksums tell garbage from data, see docs/format/log.md);
 //   - the whole tail with one earlier append replaced by zeros (kHole): a
 //     later page reached the disk before an earlier one. No ordered-data
 //     file system produces it; it is enumerated to check that FerrisDB then
@@ -52,6 +56,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -83,10 +88,10 @@ struct FsImage {
 
 // What survives of one file's unsynced tail (see the file comment).
 struct TailOutcome {
-  enum class Kind : uint8_t { kPrefix, kZeroTail, kHole };
+  enum class Kind : uint8_t { kPrefix, kZeroTail, kGarbageTail, kHole };
   Kind kind = Kind::kPrefix;
   // kPrefix: bytes of the tail kept. kHole: index of the append (within the
-  // tail) that reads as zeros.
+  // tail) that reads as zeros. kGarbageTail: the seed of the garbage bytes.
   uint64_t value = 0;
   // Why this outcome was chosen: "drop", "2 appends", "torn@4096", ...
   std::string label;
@@ -154,6 +159,7 @@ struct EnumerationLimits {
   // the first and last this many (all if the tail has no more than twice).
   int appends_per_tail = 1000;
   bool zero_tail = true;
+  bool garbage_tail = true;
   bool holes = true;
   // Dependency-closed subsets of pending directory ops tried per cut.
   size_t metadata_subsets = 4096;
@@ -181,6 +187,16 @@ class CrashStateBuilder {
   // state->pending_data()).
   std::vector<CrashChoice> Enumerate(CutState* state,
                                      const EnumerationLimits& limits) const;
+
+  // One crash state of a cut point drawn at random; sets the outcomes of
+  // state->pending_data() to the one drawn per file. Each file's tail: 30%
+  // a whole number of its appends (none to all), 30% an append torn at a
+  // random byte, sector or page boundary inside it, 15% zeros, 15% garbage,
+  // 10% a hole (if it has 2 appends or more). Each pending directory op
+  // persists with probability 1/2 if everything it depends on does (so the
+  // subset is dependency-closed). `random`: uniform 64-bit values.
+  CrashChoice Sample(CutState* state,
+                     const std::function<uint64_t()>& random) const;
 
   // The disk after the crash described by choice.
   FsImage Build(const CutState& state, const CrashChoice& choice) const;
