@@ -19,7 +19,8 @@ awk -F, '
                   printf "workload"; for (j = 1; j <= ncol; j++) { n = name[j]; sub(/ ops\/s$/, "", n); gsub(/ /, "_", n); printf " %s", n }
                   print ""; next }
   in_table && NF == 0 { exit }
-  in_table { printf "%s", $1; for (j = 1; j <= ncol; j++) printf " %s", $(col[j]); print "" }
+  in_table { w = $1; gsub(/ /, "-", w); gsub(/[()]/, "", w)
+             printf "%s", w; for (j = 1; j <= ncol; j++) printf " %s", $(col[j]); print "" }
 ' "$csv" > "$data"
 engines=$(head -1 "$data" | wc -w)
 [[ "$engines" -ge 2 ]] || { echo "plot_compare: no throughput table in $csv" >&2; exit 1; }

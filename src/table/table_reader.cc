@@ -1,8 +1,11 @@
 #include "table/table_reader.h"
 
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "memtable/internal_key.h"
+#include "table/block.h"
 #include "table/two_level_iterator.h"
 #include "util/coding.h"
 #include "util/status_macros.h"
@@ -137,6 +140,23 @@ absl::StatusOr<std::shared_ptr<const Block>> TableReader::ReadIndexBlock()
   if (!index.ok()) {
     return TableCorruption(
         file_name_, absl::StrCat("bad index block: ", index.status().message()),
+        footer_.index.offset);
+  }
+  // sstable.md "Index block": lookups binary-search the separators, so they
+  // must strictly ascend. Checksums cannot vouch for that (a broken writer
+  // checksums what it wrote); one pass per read of the index does.
+  BlockIter it(&*index, BlockKeyOrder::kInternal);
+  std::string previous;
+  for (it.SeekToFirst(); it.Valid(); it.Next()) {
+    if (!previous.empty() && CompareInternalKeys(previous, it.key()) >= 0) {
+      return TableCorruption(file_name_, "index separators out of order",
+                             footer_.index.offset);
+    }
+    previous.assign(it.key());
+  }
+  if (!it.status().ok()) {
+    return TableCorruption(
+        file_name_, absl::StrCat("bad index block: ", it.status().message()),
         footer_.index.offset);
   }
   return std::make_shared<const Block>(*std::move(index));
@@ -289,7 +309,9 @@ absl::Status TableReader::ReadCachedDataBlock(const BlockHandle& handle,
   }
   auto result = std::make_shared<const Block>(*std::move(parsed));
   if (cache != nullptr && fill_cache) {
-    CacheInsert(cache, key, result, handle.size + sizeof(Block));
+    // Charged for what it holds: the contents as decompressed, not the
+    // stored size (a zstd block is several times smaller on disk).
+    CacheInsert(cache, key, result, result->size() + sizeof(Block));
   }
   block->shared_ = std::move(result);
   return absl::OkStatus();

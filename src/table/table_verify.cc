@@ -27,15 +27,10 @@ std::vector<absl::Status> TableReader::VerifyBlocks() const {
   std::string previous_key;        // last key of the previous data block
   std::string separator;           // index key of the current data block
   for (index_iter.SeekToFirst(); index_iter.Valid(); index_iter.Next()) {
-    // Lookups binary-search the separators and SeekForPrev steps back one
-    // block, so they must ascend and each must lie below every key of the
-    // next block (sstable.md "Index block"); checksums cannot tell.
-    if (!separator.empty() &&
-        CompareInternalKeys(separator, index_iter.key()) >= 0) {
-      problems.push_back(TableCorruption(
-          file_name_, "index separators out of order", footer_.index.offset));
-      return problems;
-    }
+    // ReadIndexBlock checked that the separators ascend. SeekForPrev steps
+    // back one block from the first separator >= its target, so each
+    // separator must also lie below every key of the next block
+    // (sstable.md "Index block"); checksums cannot tell.
     const std::string previous_separator =
         std::exchange(separator, std::string(index_iter.key()));
     BlockHandle handle;

@@ -1,7 +1,8 @@
 // TableReader::VerifyBlocks on tables whose blocks are damaged in content but
 // carry valid checksums (a bug in a writer, not a flipped bit): keys out of
-// order across blocks, a key beyond its index separator, index separators
-// out of order or not below the next block's keys, an unknown value
+// order across blocks, a key beyond its index separator, a separator not
+// below the next block's keys (and index separators out of order, which
+// Open refuses), an unknown value
 // type, an undecodable entry, a bad restart array, an index entry that is not a
 // block handle. Each is one DataLoss naming the table and the damaged block's
 // offset.
@@ -211,19 +212,21 @@ std::string FirstKeyOf(const std::string& table, const BlockHandle& h) {
   return table.substr(h.offset + 3, static_cast<uint8_t>(table[h.offset + 1]));
 }
 
-TEST_F(TableVerifyTest, IndexSeparatorsOutOfOrderAreReported) {
+TEST_F(TableVerifyTest, IndexSeparatorsOutOfOrderFailOpen) {
   // Give index entry 0 the separator of entry 2, as long (every index entry
-  // is a restart, so its key bytes are stored whole).
+  // is a restart, so its key bytes are stored whole): lookups binary-search
+  // the separators, so the index is refused when it is read.
   std::string bad = good_;
-  const std::vector<std::string>& separators = separators_;
-  ASSERT_EQ(separators[0].size(), separators[2].size());
-  ASSERT_EQ(static_cast<uint8_t>(bad[index_.offset + 1]), separators[0].size());
-  bad.replace(index_.offset + 3, separators[2].size(), separators[2]);
+  ASSERT_EQ(separators_[0].size(), separators_[2].size());
+  ASSERT_EQ(static_cast<uint8_t>(bad[index_.offset + 1]),
+            separators_[0].size());
+  bad.replace(index_.offset + 3, separators_[2].size(), separators_[2]);
   Reseal(&bad, index_);
-  const std::vector<absl::Status> problems = Verify(bad);
-  ASSERT_EQ(problems.size(), 1u);
-  EXPECT_THAT(problems[0], StatusIs(absl::StatusCode::kDataLoss));
-  EXPECT_EQ(problems[0].message(),
+  absl::StatusOr<std::unique_ptr<TableReader>> reader =
+      OpenTable(std::move(bad), kFileName);
+  ASSERT_FALSE(reader.ok());
+  EXPECT_THAT(reader.status(), StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_EQ(reader.status().message(),
             Problem("index separators out of order", index_.offset));
 }
 
