@@ -19,7 +19,7 @@
 #   --merge        afterwards, add the inputs that found new coverage to
 #                  tests/fuzz/corpus/<target> (review and commit them)
 #
-# CI (bounded):  scripts/fuzz.sh --seconds=30 --parallel=2 --seed=1
+# CI (bounded):  scripts/fuzz.sh --seconds=60 --parallel=2 --seed=1
 #   (a fixed seed: CI replays an exploration that passed here, so a red CI
 #   run is reproducible and never a new finding by luck; the long form below
 #   explores new ground with fresh seeds)
