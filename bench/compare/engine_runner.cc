@@ -107,26 +107,37 @@ void EngineRunner::Fill(const std::string& name, bool sequential, bool timed) {
   }
 }
 
-void EngineRunner::ReadRandom(const std::string& name, bool missing) {
+absl::StatusOr<uint64_t> EngineRunner::TimedRandomGets(const std::string& name,
+                                                       bool missing,
+                                                       Histogram* latencies) {
   Random64 random(SeedFor(name));
   KeyFormatter keys(workload_.key_size);
   std::string value;
   uint64_t found = 0;
   std::atomic<uint64_t> done{0};
-  const std::string label = absl::StrCat(engine_->name(), " ", name);
-  ProgressMeter progress(workload_.progress, label, workload_.num, &done);
-  Histogram latencies;
-  const uint64_t start = NowNanos();
+  ProgressMeter progress(workload_.progress,
+                         absl::StrCat(engine_->name(), " ", name),
+                         workload_.num, &done);
   for (uint64_t i = 0; i < workload_.num; ++i) {
     const uint64_t k = random.Uniform(workload_.num);
     const std::string_view key = missing ? keys.MissingKey(k) : keys.Key(k);
     const uint64_t op_start = NowNanos();
     absl::StatusOr<bool> hit = engine_->Get(key, &value);
-    latencies.Add(NowNanos() - op_start);
-    CheckOk(hit.status(), label);
+    latencies->Add(NowNanos() - op_start);
+    if (!hit.ok()) return hit.status();
     found += *hit ? 1 : 0;
     if ((i & 1023) == 1023) done.store(i + 1, std::memory_order_relaxed);
   }
+  return found;
+}
+
+void EngineRunner::ReadRandom(const std::string& name, bool missing) {
+  const std::string label = absl::StrCat(engine_->name(), " ", name);
+  Histogram latencies;
+  const uint64_t start = NowNanos();
+  absl::StatusOr<uint64_t> hits = TimedRandomGets(name, missing, &latencies);
+  CheckOk(hits.status(), label);
+  const uint64_t found = *hits;
   Record(name, workload_.num, start);
   RecordLatency(name, latencies);
   // fillrandom leaves about 63% of the keys present; none may be found by
@@ -201,31 +212,15 @@ void EngineRunner::ReadWhileWriting(const std::string& name) {
       written_bytes += key.size() + value.size();
     }
   });
-  Random64 random(SeedFor(name));
-  KeyFormatter keys(workload_.key_size);
-  std::string value;
-  uint64_t found = 0;
-  std::atomic<uint64_t> done{0};
-  ProgressMeter progress(workload_.progress, label, workload_.num, &done);
   Histogram latencies;
-  absl::Status read_status;
   const uint64_t start = NowNanos();
-  for (uint64_t i = 0; i < workload_.num; ++i) {
-    const std::string_view key = keys.Key(random.Uniform(workload_.num));
-    const uint64_t op_start = NowNanos();
-    absl::StatusOr<bool> hit = engine_->Get(key, &value);
-    latencies.Add(NowNanos() - op_start);
-    if (!hit.ok()) {
-      read_status = hit.status();
-      break;
-    }
-    found += *hit ? 1 : 0;
-    if ((i & 1023) == 1023) done.store(i + 1, std::memory_order_relaxed);
-  }
+  // An error ends the reads; it is reported after the writer has stopped.
+  absl::StatusOr<uint64_t> found =
+      TimedRandomGets(name, /*missing=*/false, &latencies);
   const uint64_t end = NowNanos();
   stop.store(true, std::memory_order_relaxed);
   writer.join();
-  CheckOk(read_status, label);
+  CheckOk(found.status(), label);
   CheckOk(write_status, label + " (writer)");
   Record(name, workload_.num, start);
   RecordLatency(name, latencies);
@@ -233,7 +228,7 @@ void EngineRunner::ReadWhileWriting(const std::string& name) {
   run_.ops_per_second[std::string(kReadWhileWritingWrites)] =
       seconds > 0 ? static_cast<double>(writes) / seconds : 0;
   user_bytes_ += written_bytes;
-  run_.found[std::string(name)] = found;
+  run_.found[std::string(name)] = *found;
 }
 
 EngineRun EngineRunner::Run() {

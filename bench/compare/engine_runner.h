@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "engine.h"
 
 namespace ferrisdb {
@@ -67,7 +68,7 @@ struct EngineRun {
   double wchar_amp = -1;  // wchar / user bytes
   // Set around EngineRunner::Run by the child process that runs the engine
   // (ferrisdb_compare.cc), not by the runner:
-  double peak_rss = 0;   // bytes: VmHWM of the child, at its end
+  double peak_rss = 0;  // bytes: VmHWM of the child, at its end
   // bytes: the largest RssAnon sampled during the run (no file pages)
   double peak_anon_rss = 0;
   double start_rss = 0;  // bytes: VmRSS of the child before the engine
@@ -107,6 +108,11 @@ class EngineRunner {
   std::string Fresh(const std::string& leaf);
 
   void Fill(const std::string& name, bool sequential, bool timed);
+  // workload_.num Gets of random keys in name's order (keys never written
+  // if missing), each timed into *latencies, with the progress line. Stops
+  // at the first error; returns the number of keys found.
+  absl::StatusOr<uint64_t> TimedRandomGets(const std::string& name,
+                                           bool missing, Histogram* latencies);
   void ReadRandom(const std::string& name, bool missing);
   void ReadSeq(const std::string& name);
   void SeekRandom(const std::string& name);

@@ -417,12 +417,15 @@ int Main() {
     std::filesystem::remove_all(config.db_root, error);
   }
 
-  const auto median_ops = [&](const std::string& engine,
-                              const std::string& bench) {
+  // The median over the repeats of (run.*figures)[key], for figures
+  // ops_per_second or latency_us.
+  using Figures = std::map<std::string, double> EngineRun::*;
+  const auto median_in = [&](Figures figures, const std::string& engine,
+                             const std::string& key) {
     std::vector<double> v;
     for (const EngineRun& run : runs[engine]) {
-      const auto it = run.ops_per_second.find(bench);
-      if (it != run.ops_per_second.end()) v.push_back(it->second);
+      const auto it = (run.*figures).find(key);
+      if (it != (run.*figures).end()) v.push_back(it->second);
     }
     return Median(std::move(v));
   };
@@ -435,6 +438,18 @@ int Main() {
   const bool has_rocks = runs.count("rocksdb") != 0;
   const bool has_level = runs.count("leveldb") != 0;
   const bool has_ferris = runs.count("ferrisdb") != 0;
+  // Appends FerrisDB's figure divided by RocksDB's and by LevelDB's, for the
+  // engines that ran.
+  const auto append_ratios = [&](Figures figures, const std::string& key,
+                                 std::vector<std::string>* row) {
+    const double f = has_ferris ? median_in(figures, "ferrisdb", key) : 0;
+    if (has_ferris && has_rocks) {
+      row->push_back(Ratio(f, median_in(figures, "rocksdb", key)));
+    }
+    if (has_ferris && has_level) {
+      row->push_back(Ratio(f, median_in(figures, "leveldb", key)));
+    }
+  };
   const auto label = [&](const EngineInfo& engine) {
     std::string s = engine.name;
     if (engine.compression != config.compression) {
@@ -457,47 +472,23 @@ int Main() {
   }
   if (has_ferris && has_rocks) results.header.push_back("ferrisdb/rocksdb");
   if (has_ferris && has_level) results.header.push_back("ferrisdb/leveldb");
-  for (const std::string& bench : config.workload.benchmarks) {
-    std::vector<std::string> row = {bench};
+  const auto add_throughput_row = [&](const std::string& key) {
+    std::vector<std::string> row = {key};
     for (const EngineInfo& engine : engines) {
-      row.push_back(absl::StrFormat("%.0f", median_ops(engine.name, bench)));
+      row.push_back(absl::StrFormat(
+          "%.0f", median_in(&EngineRun::ops_per_second, engine.name, key)));
     }
-    const double f = has_ferris ? median_ops("ferrisdb", bench) : 0;
-    if (has_ferris && has_rocks) {
-      row.push_back(Ratio(f, median_ops("rocksdb", bench)));
-    }
-    if (has_ferris && has_level) {
-      row.push_back(Ratio(f, median_ops("leveldb", bench)));
-    }
+    append_ratios(&EngineRun::ops_per_second, key, &row);
     results.rows.push_back(std::move(row));
+  };
+  for (const std::string& bench : config.workload.benchmarks) {
+    add_throughput_row(bench);
     if (bench == "readwhilewriting") {
-      std::vector<std::string> writes = {std::string(kReadWhileWritingWrites)};
-      const std::string key(kReadWhileWritingWrites);
-      for (const EngineInfo& engine : engines) {
-        writes.push_back(
-            absl::StrFormat("%.0f", median_ops(engine.name, key)));
-      }
-      const double fw = has_ferris ? median_ops("ferrisdb", key) : 0;
-      if (has_ferris && has_rocks) {
-        writes.push_back(Ratio(fw, median_ops("rocksdb", key)));
-      }
-      if (has_ferris && has_level) {
-        writes.push_back(Ratio(fw, median_ops("leveldb", key)));
-      }
-      results.rows.push_back(std::move(writes));
+      add_throughput_row(std::string(kReadWhileWritingWrites));
     }
   }
   // The latency table: percentiles per engine, then the p99 ratios (<1:
   // FerrisDB's p99 is lower).
-  const auto median_latency = [&](const std::string& engine,
-                                   const std::string& key) {
-    std::vector<double> v;
-    for (const EngineRun& run : runs[engine]) {
-      const auto it = run.latency_us.find(key);
-      if (it != run.latency_us.end()) v.push_back(it->second);
-    }
-    return Median(std::move(v));
-  };
   ReportTable& latency = report.latency;
   latency.header = {"latency us"};
   for (const EngineInfo& engine : engines) {
@@ -513,22 +504,16 @@ int Main() {
     for (const EngineInfo& engine : engines) {
       for (double p : kLatencyPercentiles) {
         row.push_back(absl::StrFormat(
-            "%.2f", median_latency(engine.name, LatencyKey(bench, p))));
+            "%.2f", median_in(&EngineRun::latency_us, engine.name,
+                              LatencyKey(bench, p))));
       }
     }
-    const std::string p99 = LatencyKey(bench, 99);
-    const double f = has_ferris ? median_latency("ferrisdb", p99) : 0;
-    if (has_ferris && has_rocks) {
-      row.push_back(Ratio(f, median_latency("rocksdb", p99)));
-    }
-    if (has_ferris && has_level) {
-      row.push_back(Ratio(f, median_latency("leveldb", p99)));
-    }
+    append_ratios(&EngineRun::latency_us, LatencyKey(bench, 99), &row);
     latency.rows.push_back(std::move(row));
   }
   // The per-engine table.
-  report.engines.header = {"engine",      "compression", "db size MiB",
-                           "db files",    "write amp",   "write(2) amp",
+  report.engines.header = {"engine",       "compression",      "db size MiB",
+                           "db files",     "write amp",        "write(2) amp",
                            "peak RSS MiB", "peak anon RSS MiB"};
   std::vector<double> start_rss;
   for (const auto& [engine, engine_runs] : runs) {

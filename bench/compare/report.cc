@@ -139,7 +139,8 @@ void PrintPreamble(ReportFormat format, const std::vector<std::string>& lines) {
 
 void PrintReport(ReportFormat format, const Report& report, FILE* out) {
   if (format == ReportFormat::kJson) {
-    std::fprintf(out, 
+    std::fprintf(
+        out,
         "{\"settings\": %s,\n \"versions\": %s,\n \"engines_described\": "
         "%s,\n \"results\": %s,\n \"latency\": %s,\n \"engines\": %s,\n "
         "\"loadavg_end\": %s}\n",

@@ -55,8 +55,7 @@ struct Report {
 void PrintPreamble(ReportFormat format, const std::vector<std::string>& lines);
 
 // Prints the report to out (stdout by default).
-void PrintReport(ReportFormat format, const Report& report,
-                 FILE* out = stdout);
+void PrintReport(ReportFormat format, const Report& report, FILE* out = stdout);
 
 // s as a JSON string literal, quotes included.
 std::string JsonQuote(std::string_view s);

@@ -230,7 +230,8 @@ void TableReader::SetUpMappedReads(const Block& index) {
 bool TableReader::IsVerified(uint32_t ordinal) const {
   if (ordinal >= num_data_blocks_) return false;
   return (verified_blocks_[ordinal / 64].load(std::memory_order_acquire) >>
-          (ordinal % 64)) & 1;
+          (ordinal % 64)) &
+         1;
 }
 
 void TableReader::MarkVerified(uint32_t ordinal) const {
@@ -240,20 +241,19 @@ void TableReader::MarkVerified(uint32_t ordinal) const {
 }
 
 absl::Status TableReader::ReadDataBlock(const BlockHandle& handle,
-                                        uint32_t ordinal,
-                                        bool verify_checksums, bool fill_cache,
+                                        uint32_t ordinal, bool verify_checksums,
+                                        bool fill_cache,
                                         DataBlockRef* block) const {
   block->reset();
   if (mapped_ == nullptr) {
-    return ReadCachedDataBlock(handle, {}, verify_checksums, fill_cache,
-                               block);
+    return ReadCachedDataBlock(handle, {}, verify_checksums, fill_cache, block);
   }
   FERRISDB_RETURN_IF_ERROR(
       CheckBlockHandle(file_name_, footer_offset_, handle));
   const std::string_view stored(mapped_ + handle.offset,
                                 handle.size + kBlockTrailerSize);
-  const auto type = static_cast<uint8_t>(
-      stored[handle.size + kBlockTrailerTypeOffset]);
+  const auto type =
+      static_cast<uint8_t>(stored[handle.size + kBlockTrailerTypeOffset]);
   if (type != static_cast<uint8_t>(CompressionType::kNone)) {
     return ReadCachedDataBlock(handle, stored, verify_checksums, fill_cache,
                                block);
@@ -266,8 +266,7 @@ absl::Status TableReader::ReadDataBlock(const BlockHandle& handle,
   absl::StatusOr<Block> parsed = Block::Create(std::move(contents));
   if (!parsed.ok()) {
     return TableCorruption(
-        file_name_,
-        absl::StrCat("bad data block: ", parsed.status().message()),
+        file_name_, absl::StrCat("bad data block: ", parsed.status().message()),
         handle.offset);
   }
   if (o.verify_checksum) MarkVerified(ordinal);
@@ -296,15 +295,13 @@ absl::Status TableReader::ReadCachedDataBlock(const BlockHandle& handle,
   o.verify_checksum = verify_checksums || cache != nullptr;
   o.max_block_size = footer_.max_block_size;
   absl::StatusOr<BlockContents> contents =
-      stored.empty()
-          ? ReadBlock(*file_, file_name_, footer_offset_, handle, o)
-          : DecodeStoredBlock(stored, file_name_, handle, o);
+      stored.empty() ? ReadBlock(*file_, file_name_, footer_offset_, handle, o)
+                     : DecodeStoredBlock(stored, file_name_, handle, o);
   if (!contents.ok()) return contents.status();
   absl::StatusOr<Block> parsed = Block::Create(*std::move(contents));
   if (!parsed.ok()) {
     return TableCorruption(
-        file_name_,
-        absl::StrCat("bad data block: ", parsed.status().message()),
+        file_name_, absl::StrCat("bad data block: ", parsed.status().message()),
         handle.offset);
   }
   auto result = std::make_shared<const Block>(*std::move(parsed));

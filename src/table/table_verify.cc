@@ -24,8 +24,8 @@ std::vector<absl::Status> TableReader::VerifyBlocks() const {
   read_options.verify_checksum = true;
   read_options.max_block_size = footer_.max_block_size;
   BlockIter index_iter(index->get(), BlockKeyOrder::kInternal);
-  std::string previous_key;        // last key of the previous data block
-  std::string separator;           // index key of the current data block
+  std::string previous_key;  // last key of the previous data block
+  std::string separator;     // index key of the current data block
   for (index_iter.SeekToFirst(); index_iter.Valid(); index_iter.Next()) {
     // ReadIndexBlock checked that the separators ascend. SeekForPrev steps
     // back one block from the first separator >= its target, so each

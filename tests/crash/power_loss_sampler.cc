@@ -208,10 +208,9 @@ bool Run(uint64_t seed, uint64_t run, uint64_t states, int ops,
       std::exit(2);
     }
     const bool drive_further = (totals->states.checked + 1) % 16 == 0;
-    const std::string problem =
-        CheckCrashState(options, oracle, dir + "/db", cut,
-                        choice.beyond_ordered_fs, drive_further,
-                        &totals->states);
+    const std::string problem = CheckCrashState(options, oracle, dir + "/db",
+                                                cut, choice.beyond_ordered_fs,
+                                                drive_further, &totals->states);
     if (problem.empty()) continue;
     ++totals->violations;
     std::printf(
@@ -231,7 +230,8 @@ bool Run(uint64_t seed, uint64_t run, uint64_t states, int ops,
 
 int Main() {
   const uint64_t want = absl::GetFlag(FLAGS_states);
-  const uint64_t per_run = std::max<uint64_t>(1, absl::GetFlag(FLAGS_states_per_run));
+  const uint64_t per_run =
+      std::max<uint64_t>(1, absl::GetFlag(FLAGS_states_per_run));
   const uint64_t seed = absl::GetFlag(FLAGS_seed);
   const int ops = absl::GetFlag(FLAGS_ops);
   ScratchDir scratch;

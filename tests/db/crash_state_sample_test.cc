@@ -51,8 +51,8 @@ std::vector<FsOp> Trace() {
 
 TEST(CrashStateSampleTest, DrawsOnlyAllowedStatesAndEveryKindOfOutcome) {
   const std::vector<FsOp> trace = Trace();
-  const std::string written = std::string(1000, 'A') + std::string(3000, 'B') +
-                              std::string(5000, 'C');
+  const std::string written =
+      std::string(1000, 'A') + std::string(3000, 'B') + std::string(5000, 'C');
   CrashStateBuilder builder(trace, kRoot, FsImage());
   std::mt19937_64 rng(7);
   const auto random = [&rng] { return rng(); };
@@ -75,9 +75,8 @@ TEST(CrashStateSampleTest, DrawsOnlyAllowedStatesAndEveryKindOfOutcome) {
     create_only = create_only || (choice.persisted[0] && !choice.persisted[1]);
 
     const FsImage image = builder.Build(*state, choice);
-    EXPECT_EQ(image.files.count("b"), choice.persisted[0] && !choice.persisted[1]
-                                          ? 1u
-                                          : 0u);
+    EXPECT_EQ(image.files.count("b"),
+              choice.persisted[0] && !choice.persisted[1] ? 1u : 0u);
     EXPECT_EQ(image.files.count("c"), choice.persisted[1] ? 1u : 0u);
     ASSERT_EQ(image.files.count("a"), 1u);  // durable since the SyncDir
     const std::string& a = image.files.at("a");

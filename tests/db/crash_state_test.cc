@@ -144,9 +144,9 @@ std::vector<Workload> Workloads() {
                  return Chain({
                      [&] { return o.Put(db, kNoSync, "a", "a1"); },
                      [&] {
-                       return o.Write(db, kNoSync,
-                                      {{"b", "b1"}, {"a", std::nullopt},
-                                       {"c", "c1"}});
+                       return o.Write(
+                           db, kNoSync,
+                           {{"b", "b1"}, {"a", std::nullopt}, {"c", "c1"}});
                      },
                      [&] { return o.Flush(db); },
                      [&] { return o.Put(db, kSync, "c", "c2"); },
@@ -154,23 +154,23 @@ std::vector<Workload> Workloads() {
                }});
   // Two level-0 tables merged by CompactRange, which drops the deleted key;
   // the manifest rolls at every edit.
-  w.push_back({"FlushCompactRangeManifestRoll",
-               [](Options* options) { options->max_manifest_file_size = 1; },
-               [](WorkloadContext& c) {
-                 Oracle& o = c.oracle();
-                 DB* db = c.db();
-                 return Chain({
-                     [&] {
-                       return o.Write(db, kNoSync, {{"a", "a1"}, {"b", "b1"}});
-                     },
-                     [&] { return o.Flush(db); },
-                     [&] {
-                       return o.Write(db, kNoSync,
-                                      {{"a", "a2"}, {"b", std::nullopt}});
-                     },
-                     [&] { return o.CompactRange(db); },
-                 });
-               }});
+  w.push_back(
+      {"FlushCompactRangeManifestRoll",
+       [](Options* options) { options->max_manifest_file_size = 1; },
+       [](WorkloadContext& c) {
+         Oracle& o = c.oracle();
+         DB* db = c.db();
+         return Chain({
+             [&] {
+               return o.Write(db, kNoSync, {{"a", "a1"}, {"b", "b1"}});
+             },
+             [&] { return o.Flush(db); },
+             [&] {
+               return o.Write(db, kNoSync, {{"a", "a2"}, {"b", std::nullopt}});
+             },
+             [&] { return o.CompactRange(db); },
+         });
+       }});
   // A reopen replays an unsynced write into a memtable that the flush
   // thread writes out; with the Flush that makes two level-0 tables, which
   // trigger an automatic compaction (trigger 2); the manifest rolls at
@@ -216,9 +216,9 @@ std::vector<Workload> Workloads() {
 // (CrashStateRegressionTest below) checks that no crash state can have it.
 // True if the crash state persists a rename onto CURRENT but loses the
 // create of a MANIFEST issued before it (the bug above).
-bool CurrentRenamedOverALostManifest(
-    const CrashStateBuilder& builder, const CutState& state,
-    const CrashChoice& choice) {
+bool CurrentRenamedOverALostManifest(const CrashStateBuilder& builder,
+                                     const CutState& state,
+                                     const CrashChoice& choice) {
   bool manifest_create_lost = false;
   for (size_t j = 0; j < state.pending_meta().size(); ++j) {
     const ::ferrisdb::testing::FsOp& op =
@@ -315,9 +315,9 @@ TEST_P(CrashStateTest, EveryCrashStateRecovers) {
           "  files on disk: ", image.Describe(), "\n", problem));
     }
   }
-  const double seconds = std::chrono::duration<double>(
-                             std::chrono::steady_clock::now() - start)
-                             .count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   std::printf(
       "[ %s ] %zu cut points, %zu crash states enumerated, %zu distinct "
       "states checked (%zu driven further after recovery, %zu open failures "
@@ -325,10 +325,10 @@ TEST_P(CrashStateTest, EveryCrashStateRecovers) {
       "form)\n",
       workload.name.c_str(), counts.cut_points, counts.enumerated,
       counts.states.checked, counts.states.driven_further,
-      counts.states.open_failures_accepted,
-      violations.size(), seconds,
+      counts.states.open_failures_accepted, violations.size(), seconds,
       LongTestsEnabled() ? "long" : "CI");
-  const size_t shown = std::getenv("FERRISDB_CRASH_STATE_SHOW_ALL") ? SIZE_MAX : 5;
+  const size_t shown =
+      std::getenv("FERRISDB_CRASH_STATE_SHOW_ALL") ? SIZE_MAX : 5;
   for (size_t i = 0; i < violations.size() && i < shown; ++i) {
     ADD_FAILURE() << violations[i];
   }

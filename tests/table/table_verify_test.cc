@@ -230,6 +230,26 @@ TEST_F(TableVerifyTest, IndexSeparatorsOutOfOrderFailOpen) {
             Problem("index separators out of order", index_.offset));
 }
 
+TEST_F(TableVerifyTest, UndecodableIndexEntryFailsOpen) {
+  // Shrink index entry 0's key to 7 bytes (below an internal key's trailer)
+  // and give its value the rest, so the entries still line up: the index
+  // cannot be searched, so the table is refused when the index is read.
+  std::string bad = good_;
+  const auto key_len = static_cast<uint8_t>(bad[index_.offset + 1]);
+  const auto value_len = static_cast<uint8_t>(bad[index_.offset + 2]);
+  ASSERT_GT(key_len, 7);
+  bad[index_.offset + 1] = 7;
+  bad[index_.offset + 2] = static_cast<char>(value_len + key_len - 7);
+  Reseal(&bad, index_);
+  absl::StatusOr<std::unique_ptr<TableReader>> reader =
+      OpenTable(std::move(bad), kFileName);
+  ASSERT_FALSE(reader.ok());
+  EXPECT_THAT(reader.status(), StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_EQ(reader.status().message(),
+            Problem("bad index block: internal key too short at block offset 0",
+                    index_.offset));
+}
+
 TEST_F(TableVerifyTest, SeparatorNotBelowTheNextBlockIsReported) {
   // Separator 0 := block 1's first user key at one sequence lower: it sorts
   // just after block 1's first entry (higher sequences sort first) and below

@@ -182,9 +182,9 @@ absl::StatusOr<CutState> CrashStateBuilder::Replay(size_t cut) const {
         if (a == alias.end()) {
           auto l = live.find(path);
           if (l == live.end()) {
-            return absl::InvalidArgumentError(absl::StrCat(
-                "op #", i, " (", DescribeFsOp(op, root_),
-                ") names a file the model does not know"));
+            return absl::InvalidArgumentError(
+                absl::StrCat("op #", i, " (", DescribeFsOp(op, root_),
+                             ") names a file the model does not know"));
           }
           a = alias.emplace(op.file_id, l->second).first;
         }
@@ -323,7 +323,8 @@ std::vector<TailOutcome> TailOutcomes(const CutState::PendingData& data,
     for (size_t i = 0; i + 1 < n; ++i) {
       if (n > 2 * k && i >= k && i + k < n) continue;
       out.push_back({TailOutcome::Kind::kHole, i,
-                     absl::StrCat("append ", i + 1, " of ", n, " zeros, "
+                     absl::StrCat("append ", i + 1, " of ", n,
+                                  " zeros, "
                                   "later ones kept")});
     }
   }
@@ -386,8 +387,8 @@ TailOutcome SampleTail(const CutState::PendingData& data,
   const uint64_t roll = random() % 100;
   if (roll < 30) {
     const size_t k = static_cast<size_t>(random() % (n + 1));
-    const uint64_t keep = (k == 0 ? data.synced_size : ends[k - 1]) -
-                          data.synced_size;
+    const uint64_t keep =
+        (k == 0 ? data.synced_size : ends[k - 1]) - data.synced_size;
     return {TailOutcome::Kind::kPrefix, keep,
             absl::StrCat(k, " of ", n, " appends")};
   }
@@ -407,9 +408,9 @@ TailOutcome SampleTail(const CutState::PendingData& data,
     } else if (end - start >= 2) {
       at = start + 1 + random() % (end - start - 1);
     }
-    return {TailOutcome::Kind::kPrefix, at - data.synced_size,
-            absl::StrCat("append ", i + 1, " of ", n, " torn at ", how, " ",
-                         at)};
+    return {
+        TailOutcome::Kind::kPrefix, at - data.synced_size,
+        absl::StrCat("append ", i + 1, " of ", n, " torn at ", how, " ", at)};
   }
   if (roll < 75) {
     return {TailOutcome::Kind::kZeroTail, 0, "size kept, data zeros"};
@@ -494,13 +495,12 @@ std::vector<CrashChoice> CrashStateBuilder::Enumerate(
       }
     }
     // Evenly spaced points of the whole product, decoded in mixed radix.
-    const size_t samples =
-        limits.states_per_cut > order.size()
-            ? limits.states_per_cut - order.size()
-            : 0;
+    const size_t samples = limits.states_per_cut > order.size()
+                               ? limits.states_per_cut - order.size()
+                               : 0;
     for (size_t s = 0; s < samples; ++s) {
-      double index = total * static_cast<double>(s) /
-                     static_cast<double>(samples);
+      double index =
+          total * static_cast<double>(s) / static_cast<double>(samples);
       std::vector<size_t> v(radix.size());
       for (size_t d = 0; d < radix.size(); ++d) {
         const double r = static_cast<double>(radix[d]);
@@ -559,8 +559,7 @@ FsImage CrashStateBuilder::Build(const CutState& state,
   }
   std::map<uint64_t, const TailOutcome*> tails;
   for (size_t i = 0; i < state.data_.size(); ++i) {
-    tails[state.data_[i].file_id] =
-        &state.data_[i].outcomes[choice.outcome[i]];
+    tails[state.data_[i].file_id] = &state.data_[i].outcomes[choice.outcome[i]];
   }
   FsImage image;
   for (const std::string& dir : dirs) {
@@ -622,7 +621,8 @@ std::string CrashStateBuilder::Describe(const CutState& state,
   }
   for (size_t j = 0; j < state.meta_.size(); ++j) {
     absl::StrAppend(&out, "  unsynced dir op #", state.meta_[j].trace_index,
-                    " ", DescribeFsOp(trace_[state.meta_[j].trace_index], root_),
+                    " ",
+                    DescribeFsOp(trace_[state.meta_[j].trace_index], root_),
                     choice.persisted[j] ? " -> persisted" : " -> lost", "\n");
   }
   return out;

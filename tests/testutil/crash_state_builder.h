@@ -103,7 +103,7 @@ class CutState {
   // A file with an unsynced tail.
   struct PendingData {
     uint64_t file_id;
-    std::string name;          // last name (relative), for messages
+    std::string name;  // last name (relative), for messages
     uint64_t synced_size;
     std::vector<uint64_t> append_ends;  // file offsets where tail appends end
     std::vector<TailOutcome> outcomes;  // filled by EnumerateOutcomes
@@ -174,8 +174,7 @@ class CrashStateBuilder {
   // trace: from RecordingEnv; root: the directory the workload ran under
   // (every path of the trace must lie under it); initial: the tree under
   // root when recording started (all of it durable).
-  CrashStateBuilder(std::vector<FsOp> trace, std::string root,
-                    FsImage initial);
+  CrashStateBuilder(std::vector<FsOp> trace, std::string root, FsImage initial);
 
   size_t trace_size() const { return trace_.size(); }
   const std::vector<FsOp>& trace() const { return trace_; }

@@ -54,7 +54,8 @@ std::string CheckCrashState(const Options& base_options, const Oracle& oracle,
   Oracle after = oracle;
   after.Truncate(recovered->prefix);
   const Snapshot* snapshot = after.GetSnapshot(db->get());
-  absl::Status s = after.Put(db->get(), {.sync = true}, "z", "z-after-recovery");
+  absl::Status s =
+      after.Put(db->get(), {.sync = true}, "z", "z-after-recovery");
   if (s.ok()) s = after.Delete(db->get(), {.sync = false}, "a");
   if (s.ok()) s = after.CompactRange(db->get());
   if (!s.ok()) return "writing after recovery: " + s.ToString();
