@@ -36,7 +36,7 @@ default_targets=(
   db_crash_test db_model_test db_iter_test verify_checksums_test
   io_error_loop_test db_open_recovery_test crash_state_test
   skiplist_test memtable_test cache_test statistics_test histogram_test
-  fault_injection_env_test
+  fault_injection_env_test table_cache_test published_ptr_test
 )
 
 build_dir="${FERRISDB_TSAN_BUILD_DIR:-build-tsan}"

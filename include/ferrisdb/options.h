@@ -81,7 +81,10 @@ struct Options {
   // cache lookup per read.
   bool cache_index_and_filter_blocks = false;
 
-  // Tables kept open (file descriptor, index and filter) at once.
+  // Tables kept open (file descriptor, index and filter) at once. The first
+  // max_open_files / 2 tables read stay open until compaction removes them,
+  // found by reads without a lock; the others share the remaining slots,
+  // least recently used closed first. Must be >= 1.
   int max_open_files = 1000;
 
   // Read tables through read-only memory mappings (see

@@ -99,15 +99,23 @@ DBImpl::~DBImpl() {
 
 std::shared_ptr<const ReadView> DBImpl::GetReadView(const ReadOptions& options,
                                                     SequenceNumber* sequence) {
-  absl::MutexLock lock(&mu_);
-  *sequence = options.snapshot != nullptr ? options.snapshot->sequence_number()
-                                          : last_sequence_;
-  return view_;
+  // The sequence before the view (see published_sequence_). A snapshot's
+  // sequence is older than any view's memtables need to cover.
+  *sequence = options.snapshot != nullptr
+                  ? options.snapshot->sequence_number()
+                  : published_sequence_.load(std::memory_order_acquire);
+  return published_view_.Load();
+}
+
+void DBImpl::SetLastSequenceLocked(SequenceNumber sequence) {
+  last_sequence_ = sequence;
+  published_sequence_.store(sequence, std::memory_order_release);
 }
 
 void DBImpl::InstallViewLocked(MemTable* mem, std::vector<MemTable*> imm) {
   view_ = std::make_shared<const ReadView>(mem, std::move(imm),
                                            versions_->current());
+  published_view_.Store(view_);
   pending_compaction_bytes_ =
       picker_->EstimatePendingCompactionBytes(view_->version());
 }
@@ -169,8 +177,9 @@ absl::StatusOr<std::string> DBImpl::GetImpl(const ReadOptions& options,
     if (key < ExtractUserKey(f.smallest) || key > ExtractUserKey(f.largest)) {
       return std::nullopt;
     }
-    absl::StatusOr<std::shared_ptr<const TableReader>> reader =
-        table_cache_->Get(f.number, f.file_size);
+    std::shared_ptr<const TableReader> holder;
+    absl::StatusOr<const TableReader*> reader =
+        table_cache_->GetForRead(f, &holder);
     if (!reader.ok()) return reader.status();
     absl::Status s = (*reader)->Get(lookup, options.verify_checksums,
                                     &table_result, options.fill_cache);

@@ -19,8 +19,9 @@
 //     manifest and installs a new read view (with mu_). It alone removes
 //     tables from versions, so a compaction's inputs stay put while it runs;
 //     flushes only add level-0 files, newer than anything it merges.
-//   - Readers take mu_ only to copy the current ReadView and sequence number,
-//     then read without it.
+//   - Readers take no lock: they load the published sequence number, then the
+//     published ReadView (atomic copies of last_sequence_ and view_, stored
+//     under mu_ after them), and read against that view.
 #ifndef FERRISDB_DB_DB_IMPL_H_
 #define FERRISDB_DB_DB_IMPL_H_
 
@@ -44,6 +45,7 @@
 #include "ferrisdb/env.h"
 #include "ferrisdb/statistics.h"
 #include "memtable/internal_key.h"
+#include "util/published_ptr.h"
 #include "version/compaction_picker.h"
 #include "version/version_set.h"
 #include "wal/log_writer.h"
@@ -187,8 +189,13 @@ class DBImpl final : public DB {
   std::shared_ptr<const ReadView> GetReadView(const ReadOptions& options,
                                               SequenceNumber* sequence)
       ABSL_LOCKS_EXCLUDED(mu_);
-  // Installs a view of the given memtables and the current version.
+  // Installs a view of the given memtables and the current version, and
+  // publishes it to readers.
   void InstallViewLocked(MemTable* mem, std::vector<MemTable*> imm)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Sets last_sequence_ and publishes it to readers.
+  // REQUIRES: every write up to `sequence` is in the view's memtables.
+  void SetLastSequenceLocked(SequenceNumber sequence)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Record into options_.statistics, if the user gave one. Thread-safe.
@@ -229,6 +236,12 @@ class DBImpl final : public DB {
   bool compaction_running_ ABSL_GUARDED_BY(mu_) = false;
   ManualCompaction* manual_compaction_ ABSL_GUARDED_BY(mu_) = nullptr;
   InternalStats stats_ ABSL_GUARDED_BY(mu_);
+  // What readers see, loaded without mu_ (GetReadView): last_sequence_
+  // and view_ as of their last store (both stored under mu_, release). A
+  // reader loads the sequence first, so the view it loads next holds every
+  // write up to that sequence.
+  std::atomic<SequenceNumber> published_sequence_{0};
+  PublishedPtr<ReadView> published_view_;
   // shutting_down_, readable without mu_ by a running compaction.
   std::atomic<bool> shutdown_requested_{false};
 

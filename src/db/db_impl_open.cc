@@ -200,8 +200,8 @@ absl::Status DBImpl::RecoverLocked() {
   }
   if (s.ok()) {
     log_ = std::move(writer);
-    last_sequence_ = last_sequence;
     InstallViewLocked(mem, imm);
+    SetLastSequenceLocked(last_sequence);
     DeleteObsoleteFilesLocked();
     // Logs left empty by a crash or a failed Open hold nothing; removing
     // them is best effort (a leftover is harmless: it is empty again next

@@ -105,7 +105,7 @@ absl::StatusOr<std::vector<uint64_t>> DBImpl::GetApproximateSizes(
           total += f->file_size;  // wholly before the key
         } else if (CompareInternalKeys(f->smallest, key) < 0) {
           FERRISDB_ASSIGN_OR_RETURN(std::shared_ptr<const TableReader> reader,
-                                    table_cache_->Get(f->number, f->file_size));
+                                    table_cache_->Get(f));
           FERRISDB_ASSIGN_OR_RETURN(uint64_t offset,
                                     reader->ApproximateOffsetOf(key));
           total += offset;

@@ -179,7 +179,7 @@ absl::Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch,
     }
     if (status.ok()) {
       // Publish: reads from now on see the whole group, never part of it.
-      last_sequence_ = first_sequence + count - 1;
+      SetLastSequenceLocked(first_sequence + count - 1);
       if (count > 0) {
         const uint64_t user_bytes = WriteBatchInternal::ByteSize(*group);
         const uint64_t wal_bytes = log_->file_size() - log_size_before;

@@ -98,9 +98,8 @@ class LevelIterator final : public InternalIterator {
   bool OpenFile(size_t index) {
     if (index == file_index_ && table_iter_ != nullptr) return true;
     CloseFile();
-    const FileMetaData& file = *files_[index];
     absl::StatusOr<std::shared_ptr<const TableReader>> reader =
-        table_cache_->Get(file.number, file.file_size);
+        table_cache_->Get(files_[index]);
     if (!reader.ok()) {
       status_ = reader.status();
       return false;

@@ -27,12 +27,57 @@ TableCache::TableCache(std::string dbname, Env* env, int max_open_files,
       block_cache_id_prefix_(block_cache != nullptr ? block_cache->NewId() : 0),
       cache_index_and_filter_blocks_(cache_index_and_filter_blocks),
       use_mmap_reads_(use_mmap_reads),
-      // One shard: an exact LRU bound on open files. (Sharding this lock is
-      // a candidate once a multi-threaded read benchmark shows contention.)
-      readers_(NewLRUCache(static_cast<size_t>(std::max(max_open_files, 1)),
-                           /*num_shard_bits=*/0)) {}
+      pin_budget_(std::max(max_open_files, 1) / 2),
+      pinned_(std::make_shared<std::atomic<int>>(0)),
+      // One shard: an exact LRU bound on open files.
+      readers_(NewLRUCache(
+          static_cast<size_t>(std::max(max_open_files - pin_budget_, 1)),
+          /*num_shard_bits=*/0)) {}
+
+absl::StatusOr<const TableReader*> TableCache::GetForRead(
+    const FileMetaData& f, std::shared_ptr<const TableReader>* holder) {
+  if (const TableReader* pinned = f.reader.Get()) return pinned;
+  if (!ReservePin()) {
+    FERRISDB_ASSIGN_OR_RETURN(*holder, GetCached(f.number, f.file_size));
+    return holder->get();
+  }
+  absl::StatusOr<std::unique_ptr<TableReader>> opened =
+      Open(f.number, f.file_size, /*use_block_cache=*/true);
+  if (!opened.ok()) {
+    pinned_->fetch_sub(1, std::memory_order_relaxed);
+    return opened.status();
+  }
+  // The unit goes back when the reader is closed: with f, or right away if
+  // another thread pinned one first.
+  std::shared_ptr<const TableReader> reader(
+      opened->release(), [pinned = pinned_](const TableReader* r) {
+        delete r;
+        pinned->fetch_sub(1, std::memory_order_relaxed);
+      });
+  const TableReader* result = f.reader.Install(std::move(reader));
+  // A copy the LRU cache may hold from before is one more open file.
+  Evict(f.number);
+  return result;
+}
 
 absl::StatusOr<std::shared_ptr<const TableReader>> TableCache::Get(
+    const std::shared_ptr<const FileMetaData>& f) {
+  std::shared_ptr<const TableReader> holder;
+  FERRISDB_ASSIGN_OR_RETURN(const TableReader* reader,
+                            GetForRead(*f, &holder));
+  if (holder != nullptr) return holder;
+  return std::shared_ptr<const TableReader>(f, reader);
+}
+
+bool TableCache::ReservePin() {
+  if (pinned_->fetch_add(1, std::memory_order_relaxed) < pin_budget_) {
+    return true;
+  }
+  pinned_->fetch_sub(1, std::memory_order_relaxed);
+  return false;
+}
+
+absl::StatusOr<std::shared_ptr<const TableReader>> TableCache::GetCached(
     uint64_t number, uint64_t file_size) {
   char key[8];
   EncodeFixed64(key, number);

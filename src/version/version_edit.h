@@ -15,6 +15,7 @@
 
 #include "absl/status/status.h"
 #include "memtable/internal_key.h"
+#include "version/table_reader_slot.h"
 
 namespace ferrisdb {
 
@@ -26,6 +27,9 @@ struct FileMetaData {
   std::string largest;   // largest internal key in the table
   SequenceNumber smallest_sequence = 0;
   SequenceNumber largest_sequence = 0;
+  // The table's open reader while versions share this object (not encoded;
+  // a copy starts without one). See TableCache::GetForRead.
+  TableReaderSlot reader;
 };
 
 class VersionEdit {
