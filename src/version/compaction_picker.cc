@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <utility>
+#include <vector>
 
 #include "memtable/internal_key.h"
 
@@ -73,19 +74,54 @@ std::unique_ptr<Compaction> CompactionPicker::PickCompaction(
     // level-0 file left behind newer than what lands in level 1.
     c->inputs_[0] = files;
   } else {
-    // The first file after the last compaction's end, wrapping around.
-    const std::string& pointer = compact_pointer_[level];
-    auto it = files.begin();
-    if (!pointer.empty()) {
-      it = std::find_if(files.begin(), files.end(), [&](const auto& f) {
-        return CompareInternalKeys(f->largest, pointer) > 0;
-      });
-      if (it == files.end()) it = files.begin();
-    }
-    c->inputs_[0].push_back(*it);
+    c->inputs_[0].push_back(files[PickFileToCompact(*version, level)]);
   }
   SetupOtherInputs(c.get());
   return c;
+}
+
+size_t CompactionPicker::PickFileToCompact(const Version& version,
+                                           int level) const {
+  const Version::FileList& files = version.files(level);
+  const Version::FileList& next = version.files(level + 1);
+  // Bytes of the next level each file overlaps: one sweep, both levels being
+  // sorted with disjoint ranges (a file of the next level may overlap two
+  // neighbours, so the sweep does not move past it early).
+  std::vector<uint64_t> overlap(files.size(), 0);
+  size_t j = 0;
+  for (size_t i = 0; i < files.size(); ++i) {
+    const std::string_view lo = ExtractUserKey(files[i]->smallest);
+    const std::string_view hi = ExtractUserKey(files[i]->largest);
+    while (j < next.size() && ExtractUserKey(next[j]->largest) < lo) ++j;
+    for (size_t k = j;
+         k < next.size() && ExtractUserKey(next[k]->smallest) <= hi; ++k) {
+      overlap[i] += next[k]->file_size;
+    }
+  }
+  // Start after the last compaction's end so that among equal ratios
+  // (e.g. an empty next level) every range gets its turn.
+  size_t start = 0;
+  const std::string& pointer = compact_pointer_[level];
+  if (!pointer.empty()) {
+    while (start < files.size() &&
+           CompareInternalKeys(files[start]->largest, pointer) <= 0) {
+      ++start;
+    }
+    if (start == files.size()) start = 0;
+  }
+  size_t best = start;
+  double best_ratio = 0;
+  for (size_t n = 0; n < files.size(); ++n) {
+    const size_t i = (start + n) % files.size();
+    const double ratio =
+        static_cast<double>(overlap[i]) /
+        static_cast<double>(std::max<uint64_t>(files[i]->file_size, 1));
+    if (n == 0 || ratio < best_ratio) {
+      best = i;
+      best_ratio = ratio;
+    }
+  }
+  return best;
 }
 
 std::unique_ptr<Compaction> CompactionPicker::PickRangeCompaction(

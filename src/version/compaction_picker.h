@@ -3,14 +3,17 @@
 // Each level has a score: level 0 its file count over
 // Options::level0_file_num_compaction_trigger, level L >= 1 its bytes over
 // MaxBytesForLevel(L). The level with the highest score >= 1 is compacted
-// into the next one: all of level 0 at once, or one file of a deeper level,
-// taken round-robin through the key space so every range gets its turn.
+// into the next one: all of level 0 at once, or one file of a deeper level:
+// the one that overlaps the fewest bytes of the next level per byte of its
+// own, so each compaction rewrites as little as it can per byte it moves
+// down (ties go round-robin through the key space).
 //
 // REQUIRES: external synchronization (the DB calls it under its mutex).
 #ifndef FERRISDB_VERSION_COMPACTION_PICKER_H_
 #define FERRISDB_VERSION_COMPACTION_PICKER_H_
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -54,13 +57,16 @@ class CompactionPicker {
   // Fills in inputs(1) and the grandparents from inputs(0).
   // Also moves the level's compact pointer past inputs(0).
   void SetupOtherInputs(Compaction* c);
+  // The index in version.files(level) of the file to compact (see above).
+  // REQUIRES: 1 <= level < kNumLevels - 1, the level has files.
+  size_t PickFileToCompact(const Version& version, int level) const;
 
   const int level0_trigger_;
   const uint64_t level_base_bytes_;
   const double level_multiplier_;
   const uint64_t target_file_size_;
-  // Per level, the largest internal key of its last compaction: the next
-  // one starts after it.
+  // Per level, the largest internal key of its last compaction: ties in
+  // PickFileToCompact go to the first file after it.
   std::array<std::string, kNumLevels> compact_pointer_;
 };
 
