@@ -76,8 +76,8 @@ DBImpl::DBImpl(const Options& options, std::string dbname)
           dbname_, env_, options.max_open_files, block_cache_.get(),
           options.cache_index_and_filter_blocks, options.use_mmap_reads)),
       statistics_(options.statistics.get()),
-      versions_(std::make_unique<VersionSet>(
-          dbname_, env_, options_.max_manifest_file_size)),
+      versions_(std::make_unique<VersionSet>(dbname_, env_,
+                                             options_.max_manifest_file_size)),
       picker_(std::make_unique<CompactionPicker>(options)) {}
 
 DBImpl::~DBImpl() {

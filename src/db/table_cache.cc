@@ -63,8 +63,7 @@ absl::StatusOr<const TableReader*> TableCache::GetForRead(
 absl::StatusOr<std::shared_ptr<const TableReader>> TableCache::Get(
     const std::shared_ptr<const FileMetaData>& f) {
   std::shared_ptr<const TableReader> holder;
-  FERRISDB_ASSIGN_OR_RETURN(const TableReader* reader,
-                            GetForRead(*f, &holder));
+  FERRISDB_ASSIGN_OR_RETURN(const TableReader* reader, GetForRead(*f, &holder));
   if (holder != nullptr) return holder;
   return std::shared_ptr<const TableReader>(f, reader);
 }

@@ -54,9 +54,7 @@ class TableReaderSlot {
  private:
   using Holder = std::shared_ptr<const TableReader>;
 
-  void Reset() {
-    delete holder_.exchange(nullptr, std::memory_order_acq_rel);
-  }
+  void Reset() { delete holder_.exchange(nullptr, std::memory_order_acq_rel); }
 
   // Logically part of the cache, not of the file's description: set through
   // const FileMetaData references.

@@ -62,8 +62,7 @@ class TableCacheTest : public ::testing::Test {
   }
 
   // The value the table of f holds for its key, read through reader.
-  static std::string ValueOf(const TableReader* reader,
-                             const FileMetaData& f) {
+  static std::string ValueOf(const TableReader* reader, const FileMetaData& f) {
     const LookupKey lookup(ExtractUserKey(f.smallest), 10);
     GetResult result;
     EXPECT_THAT(reader->Get(lookup, /*verify_checksums=*/true, &result,

@@ -67,10 +67,13 @@ TEST_F(CompactionPickerTest, PicksTheFileOverlappingTheFewestBytesPerByte) {
   // L1: three files; L2 below them: [a..c] overlaps 3,000 bytes, [d..f]
   // 500 bytes, [g..i] 2,000 bytes.
   std::shared_ptr<const Version> v = Build({
-      {1, "a", "c", 1000}, {1, "d", "f", 1000}, {1, "g", "i", 1000},
-      {2, "a", "b", 1500}, {2, "c", "c", 1500},  // both under [a..c]
-      {2, "e", "e", 500},                        // under [d..f]
-      {2, "h", "z", 2000},                       // under [g..i]
+      {1, "a", "c", 1000},
+      {1, "d", "f", 1000},
+      {1, "g", "i", 1000},
+      {2, "a", "b", 1500},
+      {2, "c", "c", 1500},  // both under [a..c]
+      {2, "e", "e", 500},   // under [d..f]
+      {2, "h", "z", 2000},  // under [g..i]
   });
   CompactionPicker picker(options_);
   std::unique_ptr<Compaction> c = picker.PickCompaction(v);
@@ -86,8 +89,10 @@ TEST_F(CompactionPickerTest, RatioIsPerByteOfTheFile) {
   // [a..b] overlaps 1,000 bytes with 100 of its own (ratio 10); [m..n]
   // overlaps 3,000 bytes with 3,000 of its own (ratio 1).
   std::shared_ptr<const Version> v = Build({
-      {1, "a", "b", 100}, {1, "m", "n", 3000},
-      {2, "a", "a", 1000}, {2, "m", "m", 3000},
+      {1, "a", "b", 100},
+      {1, "m", "n", 3000},
+      {2, "a", "a", 1000},
+      {2, "m", "m", 3000},
   });
   CompactionPicker picker(options_);
   std::unique_ptr<Compaction> c = picker.PickCompaction(v);
@@ -98,8 +103,10 @@ TEST_F(CompactionPickerTest, RatioIsPerByteOfTheFile) {
 TEST_F(CompactionPickerTest, ANextLevelFileUnderTwoNeighboursCountsForBoth) {
   // L2's [c..h] lies under both L1 files; [h..k] also has [i..i] below it.
   std::shared_ptr<const Version> v = Build({
-      {1, "a", "c", 1000}, {1, "h", "k", 1000},
-      {2, "c", "h", 1000}, {2, "i", "i", 200},
+      {1, "a", "c", 1000},
+      {1, "h", "k", 1000},
+      {2, "c", "h", 1000},
+      {2, "i", "i", 200},
   });
   CompactionPicker picker(options_);
   std::unique_ptr<Compaction> c = picker.PickCompaction(v);
@@ -114,7 +121,9 @@ TEST_F(CompactionPickerTest, EqualRatiosGoRoundRobin) {
   // Nothing below level 1: every ratio is 0, so successive picks walk the
   // key space and wrap around.
   std::shared_ptr<const Version> v = Build({
-      {1, "a", "b", 1000}, {1, "c", "d", 1000}, {1, "e", "f", 1000},
+      {1, "a", "b", 1000},
+      {1, "c", "d", 1000},
+      {1, "e", "f", 1000},
   });
   CompactionPicker picker(options_);
   std::vector<std::string> picked;
@@ -123,8 +132,7 @@ TEST_F(CompactionPickerTest, EqualRatiosGoRoundRobin) {
     ASSERT_NE(c, nullptr);
     picked.push_back(Picked(*c));
   }
-  EXPECT_EQ(picked, (std::vector<std::string>{"a..b", "c..d", "e..f",
-                                              "a..b"}));
+  EXPECT_EQ(picked, (std::vector<std::string>{"a..b", "c..d", "e..f", "a..b"}));
 }
 
 }  // namespace
