@@ -100,6 +100,18 @@ absl::Status CompactionJob::MergeInputs() {
     }
     newer_sequence = parsed.sequence;
     if (drop) continue;
+    if (parsed.type == ValueType::kValue && parsed.sequence != 0 &&
+        parsed.sequence <= context_.smallest_snapshot &&
+        c_->IsBaseLevelForKey(parsed.user_key)) {
+      // The key's only entry from here down, visible to every read still
+      // possible: its sequence number tells no read anything, so it is
+      // written as 0, which zstd then stores in almost nothing
+      // (docs/format/sstable.md, "Sequence numbers at the bottom").
+      zeroed_key_.clear();
+      AppendInternalKey(&zeroed_key_, parsed.user_key, 0, ValueType::kValue);
+      FERRISDB_RETURN_IF_ERROR(AddToOutput(zeroed_key_, input->value()));
+      continue;
+    }
     FERRISDB_RETURN_IF_ERROR(AddToOutput(key, input->value()));
   }
   return input->status();

@@ -82,6 +82,8 @@ class CompactionJob {
   std::vector<FileMetaData> outputs_;
   uint64_t bytes_read_ = 0;
   uint64_t bytes_written_ = 0;
+  // Scratch for an entry written with sequence number 0 (MergeInputs).
+  std::string zeroed_key_;
 };
 
 }  // namespace ferrisdb

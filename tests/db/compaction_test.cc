@@ -13,10 +13,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "db/db_impl.h"
+#include "db/filename.h"
 #include "ferrisdb/db.h"
 #include "ferrisdb/env.h"
 #include "ferrisdb/statistics.h"
 #include "gtest/gtest.h"
+#include "table/table_reader.h"
 #include "testutil/status_matchers.h"
 #include "testutil/test_dir.h"
 #include "version/compaction_picker.h"
@@ -87,6 +89,33 @@ class CompactionTest : public ::testing::Test {
       bytes += v->NumLevelBytes(level);
     }
     return bytes;
+  }
+  // User key -> sequence number of its newest entry in the tables of level
+  // >= 1 (read from the files).
+  std::map<std::string, SequenceNumber> TableSequences() {
+    std::map<std::string, SequenceNumber> result;
+    const std::shared_ptr<const Version> v = impl()->TEST_CurrentVersion();
+    for (int level = 1; level < kNumLevels; ++level) {
+      for (const auto& f : v->files(level)) {
+        auto file = Env::Default()->NewRandomAccessFile(
+            TableFileName(path_, f->number));
+        EXPECT_THAT(file, IsOk());
+        if (!file.ok()) continue;
+        auto reader =
+            TableReader::Open({}, *std::move(file), f->file_size, "table");
+        EXPECT_THAT(reader, IsOk());
+        if (!reader.ok()) continue;
+        std::unique_ptr<InternalIterator> it =
+            (*reader)->NewIterator(/*verify_checksums=*/true);
+        for (it->SeekToFirst(); it->Valid(); it->Next()) {
+          // The newest entry of each key (the first the scan meets).
+          result.emplace(std::string(ExtractUserKey(it->key())),
+                         ExtractSequence(it->key()));
+        }
+        EXPECT_THAT(it->status(), IsOk());
+      }
+    }
+    return result;
   }
   int TableFilesOnDisk() {
     auto children = Env::Default()->GetChildren(path_);
@@ -223,6 +252,72 @@ TEST_F(CompactionTest, DeletionUnderASnapshotSurvivesCompaction) {
   ASSERT_THAT(db_->CompactRange(std::nullopt, std::nullopt), IsOk());
   EXPECT_EQ(Get("a"), "3");
   EXPECT_EQ(Get("b"), "NOT_FOUND");
+}
+
+// The largest sequence number of any table at level >= 1.
+SequenceNumber LargestTableSequence(const Version& v) {
+  SequenceNumber largest = 0;
+  for (int level = 1; level < kNumLevels; ++level) {
+    for (const auto& f : v.files(level)) {
+      largest = std::max(largest, f->largest_sequence);
+    }
+  }
+  return largest;
+}
+
+TEST_F(CompactionTest, BottomEntriesVisibleToEveryReadLoseTheirSequence) {
+  Open();
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_THAT(db_->Put({}, Key(i), absl::StrCat("v", i)), IsOk());
+  }
+  ASSERT_THAT(db_->CompactRange(std::nullopt, std::nullopt), IsOk());
+  ASSERT_GT(TotalFiles(), 0);
+  EXPECT_EQ(NumFilesAtLevel(0), 0);
+  // Nothing below them and no snapshot: every entry is written with 0.
+  EXPECT_EQ(LargestTableSequence(*impl()->TEST_CurrentVersion()), 0u);
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(Get(Key(i)), absl::StrCat("v", i));
+
+  // A newer value and a deletion still win over the zeroed entries, before
+  // and after they meet them in a compaction.
+  ASSERT_THAT(db_->Put({}, Key(1), "new"), IsOk());
+  ASSERT_THAT(db_->Delete({}, Key(2)), IsOk());
+  ASSERT_THAT(db_->Flush(), IsOk());
+  EXPECT_EQ(Get(Key(1)), "new");
+  EXPECT_EQ(Get(Key(2)), "NOT_FOUND");
+  ASSERT_THAT(db_->CompactRange(std::nullopt, std::nullopt), IsOk());
+  EXPECT_EQ(Get(Key(1)), "new");
+  EXPECT_EQ(Get(Key(2)), "NOT_FOUND");
+  EXPECT_EQ(LargestTableSequence(*impl()->TEST_CurrentVersion()), 0u);
+
+  // Under a snapshot a value newer than it keeps its sequence (the snapshot
+  // must not see it); the snapshot reads the older one.
+  const Snapshot* snapshot = db_->GetSnapshot();
+  ASSERT_THAT(db_->Put({}, Key(3), "after-snapshot"), IsOk());
+  ASSERT_THAT(db_->CompactRange(std::nullopt, std::nullopt), IsOk());
+  EXPECT_GT(LargestTableSequence(*impl()->TEST_CurrentVersion()), 0u);
+  EXPECT_EQ(Get(Key(3), snapshot), "v3");
+  EXPECT_EQ(Get(Key(3)), "after-snapshot");
+  const std::map<std::string, SequenceNumber> seqs = TableSequences();
+  EXPECT_GT(seqs.at(Key(3)), 0u);
+  EXPECT_EQ(seqs.at(Key(4)), 0u);
+  db_->ReleaseSnapshot(snapshot);
+}
+
+TEST_F(CompactionTest, HistoryHorizonKeepsSequencesAfterIt) {
+  options_.history_horizon = 51;
+  Open();
+  for (int i = 0; i < 100; ++i) {  // Key(i) gets sequence i + 1
+    ASSERT_THAT(db_->Put({}, Key(i), absl::StrCat("v", i)), IsOk());
+  }
+  ASSERT_THAT(db_->CompactRange(std::nullopt, std::nullopt), IsOk());
+  // A read as of 51 or later sees writes 1..51 alike, so those are zeroed;
+  // later ones keep their sequences (a read as of 60 must not see 61).
+  const std::map<std::string, SequenceNumber> seqs = TableSequences();
+  ASSERT_EQ(seqs.size(), 100u);
+  for (int i = 0; i < 100; ++i) {
+    const SequenceNumber want = i + 1 <= 51 ? 0 : i + 1;
+    EXPECT_EQ(seqs.at(Key(i)), want) << Key(i);
+  }
 }
 
 TEST_F(CompactionTest, HistoryHorizonKeepsOldVersions) {
