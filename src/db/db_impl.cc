@@ -99,12 +99,17 @@ DBImpl::~DBImpl() {
 
 std::shared_ptr<const ReadView> DBImpl::GetReadView(const ReadOptions& options,
                                                     SequenceNumber* sequence) {
-  // The sequence before the view (see published_sequence_). A snapshot's
-  // sequence is older than any view's memtables need to cover.
+  // The view before the sequence (see published_sequence_).
+  std::shared_ptr<const ReadView> view = published_view_.Load();
+  if (read_view_test_hook_) std::exchange(read_view_test_hook_, nullptr)();
   *sequence = options.snapshot != nullptr
                   ? options.snapshot->sequence_number()
                   : published_sequence_.load(std::memory_order_acquire);
-  return published_view_.Load();
+  return view;
+}
+
+void DBImpl::TEST_SetReadViewHook(std::function<void()> hook) {
+  read_view_test_hook_ = std::move(hook);
 }
 
 void DBImpl::SetLastSequenceLocked(SequenceNumber sequence) {

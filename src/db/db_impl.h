@@ -19,14 +19,15 @@
 //     manifest and installs a new read view (with mu_). It alone removes
 //     tables from versions, so a compaction's inputs stay put while it runs;
 //     flushes only add level-0 files, newer than anything it merges.
-//   - Readers take no lock: they load the published sequence number, then the
-//     published ReadView (atomic copies of last_sequence_ and view_, stored
+//   - Readers take no lock: they load the published ReadView, then the
+//     published sequence number (copies of view_ and last_sequence_, stored
 //     under mu_ after them), and read against that view.
 #ifndef FERRISDB_DB_DB_IMPL_H_
 #define FERRISDB_DB_DB_IMPL_H_
 
 #include <atomic>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
@@ -91,6 +92,9 @@ class DBImpl final : public DB {
   // background work) and returns the background error.
   absl::Status TEST_WaitForCompactions() ABSL_LOCKS_EXCLUDED(mu_);
   std::shared_ptr<const Version> TEST_CurrentVersion() ABSL_LOCKS_EXCLUDED(mu_);
+  // Runs hook once, inside the next read's GetReadView between its load of
+  // the view and its load of the sequence. REQUIRES: no read in flight.
+  void TEST_SetReadViewHook(std::function<void()> hook);
 
  private:
   struct Writer;
@@ -194,7 +198,7 @@ class DBImpl final : public DB {
   void InstallViewLocked(MemTable* mem, std::vector<MemTable*> imm)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Sets last_sequence_ and publishes it to readers.
-  // REQUIRES: every write up to `sequence` is in the view's memtables.
+  // REQUIRES: every write up to `sequence` is in the memtables of view_.
   void SetLastSequenceLocked(SequenceNumber sequence)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -236,12 +240,20 @@ class DBImpl final : public DB {
   bool compaction_running_ ABSL_GUARDED_BY(mu_) = false;
   ManualCompaction* manual_compaction_ ABSL_GUARDED_BY(mu_) = nullptr;
   InternalStats stats_ ABSL_GUARDED_BY(mu_);
-  // What readers see, loaded without mu_ (GetReadView): last_sequence_
-  // and view_ as of their last store (both stored under mu_, release). A
-  // reader loads the sequence first, so the view it loads next holds every
-  // write up to that sequence.
+  // What readers see, loaded without mu_ (GetReadView): view_ and
+  // last_sequence_ as of their last store (both stored under mu_, release).
+  // A reader loads the view first. Every flush and compaction whose output
+  // the view holds started before that load, so it computed its smallest
+  // snapshot (what it may drop or zero) from a sequence no later than the
+  // one the reader loads next: the view keeps every version that sequence
+  // can see. (The other order lets a compaction started after the sequence
+  // was loaded drop a deletion the read still needs.) Writes the sequence
+  // covers but the view does not (in a memtable switched in between) came
+  // after everything the view holds: the read sees the state at the switch.
   std::atomic<SequenceNumber> published_sequence_{0};
   PublishedPtr<ReadView> published_view_;
+  // Test only (TEST_SetReadViewHook): run once between the two loads.
+  std::function<void()> read_view_test_hook_;
   // shutting_down_, readable without mu_ by a running compaction.
   std::atomic<bool> shutdown_requested_{false};
 

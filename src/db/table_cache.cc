@@ -39,6 +39,10 @@ absl::StatusOr<const TableReader*> TableCache::GetForRead(
   if (const TableReader* pinned = f.reader.Get()) return pinned;
   if (!ReservePin()) {
     FERRISDB_ASSIGN_OR_RETURN(*holder, GetCached(f.number, f.file_size));
+    // Another thread may have pinned the table meanwhile (taking the last
+    // unit, which is why this one went to the LRU cache) and evicted the
+    // cached copy before this insert: do not keep the table open twice.
+    if (f.reader.Get() != nullptr) Evict(f.number);
     return holder->get();
   }
   absl::StatusOr<std::unique_ptr<TableReader>> opened =

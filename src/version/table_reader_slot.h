@@ -4,11 +4,12 @@
 // whether a reader is pinned here (see TableCache::GetForRead); the slot only
 // stores it and closes it with the last version that lists the file.
 //
-// A copy of a slot starts empty: the reader belongs to one FileMetaData
-// object, which versions share through std::shared_ptr, not to the file's
-// description (copied into edits and rebuilt on recovery).
+// A copy shares the reader (one open file, one unit of the pin budget): a
+// trivial move copies the file's metadata into an edit and on into the new
+// version, and must not open the table a second time.
 //
-// Thread-safe: Install and Get may race; the first Install wins.
+// Thread-safe: Install, Get and copying from a slot may race; the first
+// Install wins.
 #ifndef FERRISDB_VERSION_TABLE_READER_SLOT_H_
 #define FERRISDB_VERSION_TABLE_READER_SLOT_H_
 
@@ -22,11 +23,14 @@ class TableReader;
 class TableReaderSlot {
  public:
   TableReaderSlot() = default;
-  TableReaderSlot(const TableReaderSlot&) : TableReaderSlot() {}
+  TableReaderSlot(const TableReaderSlot& other) : holder_(other.CopyHolder()) {}
   // REQUIRES: no concurrent use of *this (assignment happens while building
   // edits, before a version shares the object).
   TableReaderSlot& operator=(const TableReaderSlot& other) {
-    if (this != &other) Reset();
+    if (this != &other) {
+      Reset();
+      holder_.store(other.CopyHolder(), std::memory_order_release);
+    }
     return *this;
   }
   ~TableReaderSlot() { Reset(); }
@@ -53,6 +57,14 @@ class TableReaderSlot {
 
  private:
   using Holder = std::shared_ptr<const TableReader>;
+
+  // A new holder sharing this slot's reader, or nullptr. (The holder is
+  // never replaced while the slot lives, so it can be copied without a
+  // lock.)
+  const Holder* CopyHolder() const {
+    const Holder* holder = holder_.load(std::memory_order_acquire);
+    return holder == nullptr ? nullptr : new Holder(*holder);
+  }
 
   void Reset() { delete holder_.exchange(nullptr, std::memory_order_acq_rel); }
 

@@ -27,8 +27,8 @@ struct FileMetaData {
   std::string largest;   // largest internal key in the table
   SequenceNumber smallest_sequence = 0;
   SequenceNumber largest_sequence = 0;
-  // The table's open reader while versions share this object (not encoded;
-  // a copy starts without one). See TableCache::GetForRead.
+  // The table's open reader, once read (not encoded; a copy shares it). See
+  // TableCache::GetForRead.
   TableReaderSlot reader;
 };
 

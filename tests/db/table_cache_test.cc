@@ -157,22 +157,35 @@ TEST_F(TableCacheTest, PinnedReaderOutlivesTheCache) {
   EXPECT_EQ(ValueOf(shared.get(), *raw), "v1");
 }
 
-TEST_F(TableCacheTest, CopiedMetadataStartsWithoutAReader) {
+TEST_F(TableCacheTest, CopiedMetadataSharesTheReader) {
   std::unique_ptr<TableCache> cache = NewCache(/*max_open_files=*/10);
   std::shared_ptr<const FileMetaData> f = WriteTable(1);
   std::shared_ptr<const TableReader> holder;
   ASSERT_THAT(cache->GetForRead(*f, &holder), IsOk());
   ASSERT_NE(f->reader.Get(), nullptr);
-  FileMetaData copy = *f;
-  EXPECT_EQ(copy.reader.Get(), nullptr);
+  // A trivial move copies the metadata into the next version: the copy
+  // must not open the table again.
+  auto moved = std::make_shared<const FileMetaData>(*f);
+  EXPECT_EQ(moved->reader.Get(), f->reader.Get());
+  absl::StatusOr<const TableReader*> r = cache->GetForRead(*moved, &holder);
+  ASSERT_THAT(r, IsOk());
+  EXPECT_EQ(*r, f->reader.Get());
+  EXPECT_EQ(cache->pinned_readers(), 1);
+  f.reset();  // the old version goes; the reader stays with the copy
+  EXPECT_EQ(cache->pinned_readers(), 1);
+  EXPECT_EQ(ValueOf(moved->reader.Get(), *moved), "v1");
+
   FileMetaData assigned = *WriteTable(2);
   ASSERT_THAT(cache->GetForRead(assigned, &holder), IsOk());
-  ASSERT_NE(assigned.reader.Get(), nullptr);
   EXPECT_EQ(cache->pinned_readers(), 2);
-  assigned = *f;  // now describes table 1: table 2's reader must go
+  assigned = *moved;  // now describes table 1: table 2's reader must go
   EXPECT_EQ(assigned.number, 1u);
-  EXPECT_EQ(assigned.reader.Get(), nullptr);
+  EXPECT_EQ(assigned.reader.Get(), moved->reader.Get());
   EXPECT_EQ(cache->pinned_readers(), 1);
+  moved.reset();
+  EXPECT_EQ(cache->pinned_readers(), 1);  // `assigned` still holds it
+  assigned = FileMetaData();
+  EXPECT_EQ(cache->pinned_readers(), 0);
 }
 
 TEST_F(TableCacheTest, RacingFirstReadsPinOneReader) {
