@@ -335,40 +335,6 @@ TEST_P(CrashStateTest, EveryCrashStateRecovers) {
   EXPECT_EQ(violations.size(), 0u) << "crash states violating the oracle";
 }
 
-// The oracle itself must catch what it is for: a value no write stored, a
-// lost synced write and a resurrected key (written behind its back here).
-TEST(CrashStateOracleTest, FlagsWrongLostAndResurrectedValues) {
-  TestDir dir;
-  FERRISDB_ASSERT_OK_AND_ASSIGN(std::unique_ptr<DB> db,
-                                DB::Open(Options(), dir.Sub("db")));
-  Oracle oracle;
-  FERRISDB_ASSERT_OK(oracle.Put(db.get(), kSync, "a", "a1"));
-  FERRISDB_ASSERT_OK(oracle.Delete(db.get(), kNoSync, "b"));
-  FERRISDB_ASSERT_OK(oracle.Verify(db.get()));
-
-  FERRISDB_ASSERT_OK(db->Put(kNoSync, "a", "bogus"));
-  absl::StatusOr<Oracle::Recovered> r = oracle.Verify(db.get());
-  ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.status().message().find("(5) wrong value"), std::string::npos)
-      << r.status();
-
-  FERRISDB_ASSERT_OK(db->Delete(kNoSync, "a"));
-  r = oracle.Verify(db.get());
-  ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.status().message().find("(1) synced"), std::string::npos)
-      << r.status();
-
-  FERRISDB_ASSERT_OK(db->Put(kNoSync, "a", "a1"));
-  FERRISDB_ASSERT_OK(oracle.Put(db.get(), kNoSync, "b", "b1"));
-  FERRISDB_ASSERT_OK(oracle.Delete(db.get(), kSync, "b"));
-  FERRISDB_ASSERT_OK(db->Put(kNoSync, "b", "b1"));
-  r = oracle.Verify(db.get());
-  ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.status().message().find("(3) deleted key came back"),
-            std::string::npos)
-      << r.status();
-}
-
 // Regression test of the bug described at CurrentRenamedOverALostManifest:
 // DB::Open of a new database (which writes the first MANIFEST and CURRENT),
 // cut after every recorded operation, every enumerated crash state: none

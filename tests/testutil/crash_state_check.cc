@@ -52,7 +52,7 @@ std::string CheckCrashState(const Options& base_options, const Oracle& oracle,
   // drop tombstones under a snapshot, a clean reopen.
   ++counts->driven_further;
   Oracle after = oracle;
-  after.Truncate(recovered->prefix);
+  after.Resolve(*recovered);
   const Snapshot* snapshot = after.GetSnapshot(db->get());
   absl::Status s =
       after.Put(db->get(), {.sync = true}, "z", "z-after-recovery");

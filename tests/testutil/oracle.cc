@@ -234,17 +234,34 @@ void Oracle::ReleaseSnapshot(DB* db, const Snapshot* snapshot) {
   db->ReleaseSnapshot(snapshot);
 }
 
-void Oracle::Truncate(size_t prefix) {
-  writes_.resize(std::min(prefix, writes_.size()));
-  for (DurablePoint& p : durable_points_) {
-    p.writes_before = std::min(p.writes_before, prefix);
+void Oracle::Resolve(const Recovered& recovered) {
+  const std::set<size_t> absent(recovered.undetermined_absent.begin(),
+                                recovered.undetermined_absent.end());
+  const std::set<size_t> applied(recovered.undetermined_applied.begin(),
+                                 recovered.undetermined_applied.end());
+  const size_t prefix = std::min(recovered.prefix, writes_.size());
+  std::vector<WriteRecord> kept;
+  // kept_before[i]: how many of writes [0, i) remain.
+  std::vector<size_t> kept_before(writes_.size() + 1, 0);
+  for (size_t i = 0; i < writes_.size(); ++i) {
+    if (i < prefix && !absent.contains(i)) {
+      kept.push_back(std::move(writes_[i]));
+      if (applied.contains(i)) kept.back().applied_after_all = true;
+    }
+    kept_before[i + 1] = kept.size();
   }
+  for (DurablePoint& p : durable_points_) {
+    p.writes_before = kept_before[std::min(p.writes_before, writes_.size())];
+  }
+  writes_ = std::move(kept);
   snapshots_.clear();
 }
 
-std::map<std::string, std::string> Oracle::StateAt(size_t prefix) const {
+std::map<std::string, std::string> Oracle::StateAt(
+    size_t prefix, const std::set<size_t>& absent) const {
   std::map<std::string, std::string> state;
   for (size_t i = 0; i < prefix && i < writes_.size(); ++i) {
+    if (absent.contains(i)) continue;
     for (const Update& u : writes_[i].updates) {
       if (u.value.has_value()) {
         state[u.key] = *u.value;
@@ -254,6 +271,91 @@ std::map<std::string, std::string> Oracle::StateAt(size_t prefix) const {
     }
   }
   return state;
+}
+
+bool Oracle::Undetermined(size_t i, uint64_t crash_mark) const {
+  const WriteRecord& w = writes_[i];
+  if (w.applied_after_all) return false;
+  const bool acknowledged =
+      w.end_mark.has_value() && *w.end_mark <= crash_mark && w.status.ok();
+  return !acknowledged;
+}
+
+absl::StatusOr<std::vector<std::set<size_t>>> Oracle::AbsentChoices(
+    uint64_t crash_mark, size_t hi, size_t max_applied) const {
+  std::vector<size_t> undetermined;
+  for (size_t i = 0; i + 1 < hi; ++i) {
+    if (Undetermined(i, crash_mark)) undetermined.push_back(i);
+  }
+  // Every subset of at most max_applied of them is applied, the rest absent;
+  // fewest applied first.
+  constexpr size_t kMaxChoices = 4096;
+  std::vector<std::set<size_t>> choices;
+  std::vector<size_t> applied;
+  std::function<bool(size_t, size_t)> choose = [&](size_t from,
+                                                   size_t left) -> bool {
+    if (left == 0) {
+      std::set<size_t> absent(undetermined.begin(), undetermined.end());
+      for (size_t a : applied) absent.erase(a);
+      choices.push_back(std::move(absent));
+      return choices.size() <= kMaxChoices;
+    }
+    for (size_t j = from; j < undetermined.size(); ++j) {
+      applied.push_back(undetermined[j]);
+      const bool ok = choose(j + 1, left - 1);
+      applied.pop_back();
+      if (!ok) return false;
+    }
+    return true;
+  };
+  for (size_t n = 0; n <= std::min(max_applied, undetermined.size()); ++n) {
+    if (!choose(0, n)) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "oracle: %d undetermined writes, up to %d of them applied, are "
+          "more than %d choices to check",
+          undetermined.size(), max_applied, kMaxChoices));
+    }
+  }
+  return choices;
+}
+
+Oracle::Candidate Oracle::Evaluate(
+    const std::map<std::string, std::optional<std::string>>& observed,
+    std::set<size_t> absent) const {
+  // For every prefix p, count the keys whose read differs from the model at
+  // p (keys whose read failed are not in observed, so never differ).
+  // Updating only the keys a write touches keeps this linear in the number
+  // of updates.
+  Candidate c;
+  c.absent = std::move(absent);
+  std::map<std::string, std::optional<std::string>> model;  // absent: NotFound
+  auto differs = [&](const std::string& key) -> size_t {
+    auto o = observed.find(key);
+    if (o == observed.end()) return 0;
+    auto m = model.find(key);
+    const std::optional<std::string> expected =
+        m == model.end() ? std::nullopt : m->second;
+    return o->second == expected ? 0 : 1;
+  };
+  size_t mismatches = 0;
+  for (const auto& [key, value] : observed) mismatches += differs(key);
+  uint64_t updates = 0;
+  c.mismatches_at.push_back(mismatches);
+  c.updates_at.push_back(updates);
+  for (size_t i = 0; i < writes_.size(); ++i) {
+    if (!c.absent.contains(i)) {
+      const WriteRecord& w = writes_[i];
+      std::set<std::string> touched;
+      for (const Update& u : w.updates) touched.insert(u.key);
+      for (const std::string& key : touched) mismatches -= differs(key);
+      for (const Update& u : w.updates) model[u.key] = u.value;
+      for (const std::string& key : touched) mismatches += differs(key);
+      updates += w.updates.size();
+    }
+    c.mismatches_at.push_back(mismatches);
+    c.updates_at.push_back(updates);
+  }
+  return c;
 }
 
 size_t Oracle::MinDurablePrefix(uint64_t crash_mark) const {
@@ -319,61 +421,72 @@ absl::StatusOr<Oracle::Recovered> Oracle::Verify(
     return violation("inconsistent record: a durable point lies after the "
                      "crash (clock not monotonic?)");
   }
+  absl::StatusOr<std::vector<std::set<size_t>>> choices = AbsentChoices(
+      options.crash_mark, hi, options.max_undetermined_applied);
+  if (!choices.ok()) return choices.status();
 
   const DbReading reading = ReadEverything(db, keys_, nullptr);
   if (std::string problems = CheckReadsAgree(reading, options.allow_read_errors);
       !problems.empty()) {
     return violation("reads disagree or fail:\n" + problems);
   }
-
-  // For every prefix p, count the keys whose Get differs from the model at
-  // p (keys whose read failed are not compared). Updating only the keys a
-  // write touches keeps this linear in the number of updates.
-  std::map<std::string, std::optional<std::string>> model;  // absent: NotFound
-  auto matches = [&](const std::string& key) {
-    const KeyRead& read = reading.gets.at(key);
-    if (!read.error.ok()) return true;
-    auto m = model.find(key);
-    const std::optional<std::string> expected =
-        m == model.end() ? std::nullopt : m->second;
-    return read.value == expected;
-  };
-  size_t mismatches = 0;
-  for (const std::string& key : keys_) mismatches += matches(key) ? 0 : 1;
-  std::vector<size_t> mismatches_at{mismatches};
-  for (const WriteRecord& w : writes_) {
-    std::set<std::string> touched;
-    for (const Update& u : w.updates) touched.insert(u.key);
-    for (const std::string& key : touched) mismatches -= matches(key) ? 0 : 1;
-    for (const Update& u : w.updates) model[u.key] = u.value;
-    for (const std::string& key : touched) mismatches += matches(key) ? 0 : 1;
-    mismatches_at.push_back(mismatches);
-  }
-
+  std::map<std::string, std::optional<std::string>> observed;
   Recovered result;
-  bool found = false;
-  for (size_t p = lo; p <= hi; ++p) {
-    if (mismatches_at[p] != 0) continue;
-    if (!found) result.min_prefix = p;
-    result.prefix = p;
-    found = true;
-  }
   for (const auto& [key, read] : reading.gets) {
-    if (!read.error.ok()) ++result.read_errors;
+    if (read.error.ok()) {
+      observed[key] = read.value;
+    } else {
+      ++result.read_errors;
+    }
+  }
+
+  std::vector<Candidate> candidates;
+  const Candidate* chosen = nullptr;
+  bool found = false;
+  for (std::set<size_t>& absent : *choices) {
+    candidates.push_back(Evaluate(observed, std::move(absent)));
+  }
+  for (const Candidate& c : candidates) {
+    // Every undetermined write this candidate applies must lie below p.
+    size_t first_p = lo;
+    for (size_t i = 0; i + 1 < hi; ++i) {
+      if (Undetermined(i, options.crash_mark) && !c.absent.contains(i)) {
+        first_p = std::max(first_p, i + 1);
+      }
+    }
+    for (size_t p = first_p; p <= hi; ++p) {
+      if (c.mismatches_at[p] != 0) continue;
+      if (options.last_sequence.has_value() &&
+          c.updates_at[p] != *options.last_sequence) {
+        continue;
+      }
+      if (!found || p < result.min_prefix) result.min_prefix = p;
+      if (!found || p > result.prefix) {
+        result.prefix = p;
+        chosen = &c;
+      }
+      found = true;
+    }
   }
   if (!found) {
-    std::map<std::string, std::optional<std::string>> observed;
-    for (const auto& [key, read] : reading.gets) {
-      if (read.error.ok()) observed[key] = read.value;
-    }
-    return violation(ExplainMismatch(observed, mismatches_at, lo, hi));
+    return violation(ExplainMismatch(observed, candidates, lo, hi,
+                                     options.last_sequence));
   }
+  for (size_t i = 0; i < result.prefix; ++i) {
+    if (!Undetermined(i, options.crash_mark)) continue;
+    (chosen->absent.contains(i) ? result.undetermined_absent
+                                : result.undetermined_applied)
+        .push_back(i);
+  }
+  result.updates = chosen->updates_at[result.prefix];
 
-  // Snapshots must show exactly the writes recorded before them.
+  // Snapshots must show exactly the writes recorded before them (less the
+  // undetermined writes found absent).
   for (const SnapshotRecord& snap : snapshots_) {
     const DbReading r = ReadEverything(db, keys_, snap.snapshot);
     std::string problems = CheckReadsAgree(r, options.allow_read_errors);
-    const std::map<std::string, std::string> expected = StateAt(snap.prefix);
+    const std::map<std::string, std::string> expected =
+        StateAt(snap.prefix, chosen->absent);
     for (const auto& [key, read] : r.gets) {
       if (!read.error.ok()) continue;
       auto e = expected.find(key);
@@ -383,7 +496,7 @@ absl::StatusOr<Oracle::Recovered> Oracle::Verify(
       if (read.value != want) {
         absl::StrAppend(&problems, "  ", Show(key), ": read ",
                         Show(read.value), ", expected ", Show(want),
-                        Classify(key, read.value, snap.prefix, lo, hi), "\n");
+                        Classify(key, read.value, snap.prefix, lo, hi, chosen->absent), "\n");
       }
     }
     if (!problems.empty()) {
@@ -397,7 +510,8 @@ absl::StatusOr<Oracle::Recovered> Oracle::Verify(
 
 std::string Oracle::Classify(const std::string& key,
                              const std::optional<std::string>& got,
-                             size_t prefix, size_t lo, size_t hi) const {
+                             size_t prefix, size_t lo, size_t hi,
+                             const std::set<size_t>& absent) const {
   // Which writes set key to what was read (a NotFound matches deletes).
   std::vector<size_t> sources;
   std::optional<size_t> last_before;  // last write < prefix touching key
@@ -405,8 +519,15 @@ std::string Oracle::Classify(const std::string& key,
     for (const Update& u : writes_[i].updates) {
       if (u.key != key) continue;
       if (u.value == got) sources.push_back(i);
-      if (i < prefix) last_before = i;
+      if (i < prefix && !absent.contains(i)) last_before = i;
     }
+  }
+  if (!sources.empty() &&
+      std::all_of(sources.begin(), sources.end(),
+                  [&absent](size_t s) { return absent.contains(s); })) {
+    return absl::StrFormat(" -- value of write #%d, which failed or did not "
+                           "finish, and whose other updates are not there",
+                           sources.front());
   }
   if (got.has_value() && sources.empty()) {
     return " -- (5) wrong value: no write ever stored it";
@@ -442,16 +563,33 @@ std::string Oracle::Classify(const std::string& key,
 
 std::string Oracle::ExplainMismatch(
     const std::map<std::string, std::optional<std::string>>& observed,
-    const std::vector<size_t>& mismatches_at, size_t lo, size_t hi) const {
-  // The closest admissible prefix: fewest mismatching keys, latest on a tie.
-  size_t best = lo;
-  for (size_t p = lo; p <= hi; ++p) {
-    if (mismatches_at[p] <= mismatches_at[best]) best = p;
+    const std::vector<Candidate>& candidates, size_t lo, size_t hi,
+    const std::optional<uint64_t>& last_sequence) const {
+  // The closest admissible state: fewest mismatching keys, latest prefix on
+  // a tie, fewest undetermined writes applied (the first candidate) next.
+  const Candidate* best = &candidates.front();
+  size_t best_p = lo;
+  for (const Candidate& c : candidates) {
+    for (size_t p = lo; p <= hi; ++p) {
+      if (c.mismatches_at[p] < best->mismatches_at[best_p] ||
+          (c.mismatches_at[p] == best->mismatches_at[best_p] && p > best_p)) {
+        best = &c;
+        best_p = p;
+      }
+    }
   }
   std::string out;
+  if (best->mismatches_at[best_p] == 0 && last_sequence.has_value()) {
+    // The contents match; the sequence number does not.
+    return absl::StrFormat(
+        "the contents are those of prefix %d (%d updates), but the DB's last "
+        "sequence number is %d: it ends inside a batch or counts a write "
+        "that is not there\n",
+        best_p, best->updates_at[best_p], *last_sequence);
+  }
   std::vector<size_t> elsewhere;
-  for (size_t p = 0; p < mismatches_at.size(); ++p) {
-    if (mismatches_at[p] == 0) elsewhere.push_back(p);
+  for (size_t p = 0; p < best->mismatches_at.size(); ++p) {
+    if (best->mismatches_at[p] == 0) elsewhere.push_back(p);
   }
   if (!elsewhere.empty()) {
     absl::StrAppend(&out, "the state is that of prefix(es)");
@@ -466,9 +604,15 @@ std::string Oracle::ExplainMismatch(
                           "(3) a resurrected key, (4) a torn batch or (5) a "
                           "wrong value\n");
   }
-  absl::StrAppend(&out, "closest admissible prefix ", best, " differs at ",
-                  mismatches_at[best], " key(s):\n");
-  const std::map<std::string, std::string> expected = StateAt(best);
+  if (!best->absent.empty()) {
+    absl::StrAppend(&out, "(with undetermined write(s)");
+    for (size_t i : best->absent) absl::StrAppend(&out, " #", i);
+    absl::StrAppend(&out, " absent)\n");
+  }
+  absl::StrAppend(&out, "closest admissible prefix ", best_p, " differs at ",
+                  best->mismatches_at[best_p], " key(s):\n");
+  const std::map<std::string, std::string> expected =
+      StateAt(best_p, best->absent);
   std::set<std::string> differing;
   for (const auto& [key, got] : observed) {
     auto e = expected.find(key);
@@ -478,18 +622,21 @@ std::string Oracle::ExplainMismatch(
     if (got == want) continue;
     differing.insert(key);
     absl::StrAppend(&out, "  ", Show(key), ": read ", Show(got), ", expected ",
-                    Show(want), Classify(key, got, best, lo, hi), "\n");
+                    Show(want), Classify(key, got, best_p, lo, hi, best->absent), "\n");
   }
-  // (4): every difference lies in the next write, which shows in part.
-  if (best < writes_.size()) {
-    const WriteRecord& next = writes_[best];
-    std::set<std::string> next_keys;
-    for (const Update& u : next.updates) next_keys.insert(u.key);
-    const bool inside = std::includes(next_keys.begin(), next_keys.end(),
+  // (4): every difference lies in one write (the next, or an undetermined
+  // one left out), which shows in part.
+  std::vector<size_t> torn_candidates(best->absent.begin(),
+                                      best->absent.end());
+  if (best_p < writes_.size()) torn_candidates.push_back(best_p);
+  for (size_t w : torn_candidates) {
+    std::set<std::string> write_keys;
+    for (const Update& u : writes_[w].updates) write_keys.insert(u.key);
+    const bool inside = std::includes(write_keys.begin(), write_keys.end(),
                                       differing.begin(), differing.end());
-    if (next.updates.size() > 1 && inside &&
-        differing.size() < next_keys.size()) {
-      absl::StrAppend(&out, "  -- (4) batch #", best,
+    if (writes_[w].updates.size() > 1 && inside &&
+        differing.size() < write_keys.size()) {
+      absl::StrAppend(&out, "  -- (4) batch #", w,
                       " appears applied in part\n");
     }
   }

@@ -27,7 +27,7 @@
 //   (power loss, reopen)
 //   absl::StatusOr<Oracle::Recovered> r = oracle.Verify(db.get());
 //   FERRISDB_ASSERT_OK(r);           // the message says what was wrong
-//   oracle.Truncate(r->prefix);      // later writes were lost: forget them
+//   oracle.Resolve(*r);              // later writes were lost: forget them
 //
 // Crash points that are not "now": the oracle stamps each event with a
 // logical clock, by default a counter of its own. A harness that enumerates
@@ -41,9 +41,25 @@
 // MarkDurable() before Verify to demand it (otherwise unsynced writes may be
 // missing from the end, as after a power loss).
 //
+// Writes whose outcome is unknown: a write that failed (an I/O error can
+// strike after its record reached the log, so a reopen may replay it) or
+// that had not returned at the crash mark is *undetermined*. Verify lets
+// each undetermined write be in the state or not, at its place in the
+// sequence order, with at most VerifyOptions::max_undetermined_applied of
+// them in it (one by default: after a failed write the DB refuses writes,
+// so at most one failed write can reach the log; the kill -9 child, whose
+// threads each may have one write in flight, allows one per thread). The
+// last write below the crash needs no such choice: the prefix covers it.
+// After recovery, Resolve(recovered) fixes each undetermined write as
+// applied or never applied, and forgets what the crash lost.
+//
 // REQUIRES: writes are recorded in the order the DB sequences them (one
-// writer thread, or writers serialized by the caller), and nothing writes to
-// the DB behind the oracle's back. Not thread-safe.
+// writer thread, or writers serialized by the caller), or at least every
+// write that may be lost at a crash is: writes to disjoint keys commute, so
+// writers that own disjoint keys may be recorded in any order if every
+// acknowledged write is durable (MarkDurable) and the undetermined ones come
+// last (the kill -9 verifier). Nothing writes to the DB behind the oracle's
+// back. Not thread-safe.
 #ifndef FERRISDB_TESTS_TESTUTIL_ORACLE_H_
 #define FERRISDB_TESTS_TESTUTIL_ORACLE_H_
 
@@ -81,6 +97,9 @@ class Oracle {
     // Clock when the call returned; unset while in flight.
     std::optional<uint64_t> end_mark;
     absl::Status status;  // what the call returned (OK if acknowledged)
+    // Resolve found this failed or unfinished write applied: it is part of
+    // the history from then on.
+    bool applied_after_all = false;
   };
 
   // A logical clock: a non-decreasing count of events (see the file comment).
@@ -112,6 +131,9 @@ class Oracle {
   // Everything recorded before this call is durable from now on (use it for
   // a call other than Flush that promises as much).
   void MarkDurable();
+  // Verify also reads key, though no write may have touched it (a key that
+  // must stay absent).
+  void AddKey(std::string key) { keys_.insert(std::move(key)); }
 
   // Takes a snapshot of db, remembering the writes it sees (every write
   // recorded so far). Verify checks it exactly. Release it with
@@ -128,6 +150,15 @@ class Oracle {
     // Accept a read that fails with an error other than NotFound (promise
     // (5) allows it); otherwise it is a violation.
     bool allow_read_errors = false;
+    // At most this many undetermined writes (see the file comment) may be
+    // in the state, besides the last write below the crash.
+    size_t max_undetermined_applied = 1;
+    // The DB's last sequence number, for a harness that can read it: every
+    // update takes one, so the state must hold exactly this many updates
+    // (a recovered sequence that ends inside a batch, or counts a write
+    // that is not there, is a violation). REQUIRES: the oracle recorded
+    // every write since the DB was created.
+    std::optional<uint64_t> last_sequence = std::nullopt;
   };
 
   // What Verify found.
@@ -140,6 +171,13 @@ class Oracle {
     size_t min_prefix = 0;
     // Reads that failed (only with allow_read_errors).
     size_t read_errors = 0;
+    // Undetermined writes below `prefix` that are in the state, and those
+    // that are not (ascending write indices).
+    std::vector<size_t> undetermined_applied;
+    std::vector<size_t> undetermined_absent;
+    // Updates the state holds (the writes of the prefix, less the absent
+    // undetermined ones).
+    uint64_t updates = 0;
   };
 
   // Reads the whole of db (Get on every key ever written, a forward and a
@@ -151,19 +189,23 @@ class Oracle {
                                    const VerifyOptions& options) const;
   absl::StatusOr<Recovered> Verify(DB* db) const { return Verify(db, {}); }
 
-  // After a crash and a Verify that found `prefix`: the writes from `prefix`
-  // on were lost; forget them, and the snapshots (they belonged to the DB
-  // object before the crash). Durability points are kept, clamped to prefix.
-  // REQUIRES: prefix <= writes().size().
-  void Truncate(size_t prefix);
+  // After a crash (or a reopen) and a Verify that returned `recovered`: the
+  // writes from recovered.prefix on were lost, and so were the undetermined
+  // writes it found absent; forget them, and the snapshots (they belonged
+  // to the DB object before the crash). The undetermined writes it found
+  // applied are applied from now on. Durability points are kept, clamped to
+  // what remains. REQUIRES: recovered came from this oracle's Verify, with
+  // no write recorded since.
+  void Resolve(const Recovered& recovered);
 
   // ---- Inspection ----
 
   const std::vector<WriteRecord>& writes() const { return writes_; }
   // Every key any write ever touched, sorted.
   const std::set<std::string>& keys() const { return keys_; }
-  // The state after the first `prefix` writes.
-  std::map<std::string, std::string> StateAt(size_t prefix) const;
+  // The state after the first `prefix` writes, less the writes in `absent`.
+  std::map<std::string, std::string> StateAt(
+      size_t prefix, const std::set<size_t>& absent = {}) const;
   // The smallest prefix a crash at crash_mark must keep (promise (1)), and
   // the largest it may keep (writes begun before it).
   size_t MinDurablePrefix(uint64_t crash_mark) const;
@@ -183,18 +225,39 @@ class Oracle {
     size_t prefix;
   };
 
+  // One choice of which undetermined writes are absent, with the number of
+  // keys whose read differs from the model at each prefix 0..hi.
+  struct Candidate {
+    std::set<size_t> absent;
+    std::vector<size_t> mismatches_at;
+    std::vector<uint64_t> updates_at;
+  };
+
   uint64_t Now();
   absl::Status DurableCall(absl::Status status, size_t writes_before);
-  // Why reading `got` for key is wrong when the closest admissible prefix
-  // is `prefix` (" -- (3) deleted key came back: ...").
+  // Whether write i's outcome is unknown at crash_mark.
+  bool Undetermined(size_t i, uint64_t crash_mark) const;
+  // The candidates Verify considers: every way of leaving out all but at
+  // most max_applied of the undetermined writes below hi - 1.
+  absl::StatusOr<std::vector<std::set<size_t>>> AbsentChoices(
+      uint64_t crash_mark, size_t hi, size_t max_applied) const;
+  // Mismatch and update counts for one choice of absent writes.
+  Candidate Evaluate(
+      const std::map<std::string, std::optional<std::string>>& observed,
+      std::set<size_t> absent) const;
+  // Why reading `got` for key is wrong when the closest admissible state is
+  // `prefix` less the writes in `absent` (" -- (3) deleted key came back").
   std::string Classify(const std::string& key,
                        const std::optional<std::string>& got, size_t prefix,
-                       size_t lo, size_t hi) const;
-  // The body of a violation where no prefix in [lo, hi] matches the reads
-  // (observed: key -> value or NotFound, for the keys read without error).
+                       size_t lo, size_t hi,
+                       const std::set<size_t>& absent) const;
+  // The body of a violation where no prefix in [lo, hi] of any candidate
+  // matches the reads (observed: key -> value or NotFound, for the keys
+  // read without error).
   std::string ExplainMismatch(
       const std::map<std::string, std::optional<std::string>>& observed,
-      const std::vector<size_t>& mismatches_at, size_t lo, size_t hi) const;
+      const std::vector<Candidate>& candidates, size_t lo, size_t hi,
+      const std::optional<uint64_t>& last_sequence) const;
 
   Clock clock_;
   uint64_t counter_ = 0;
