@@ -26,7 +26,7 @@ using ::ferrisdb::testing::FaultInjectionEnv;
 using ::ferrisdb::testing::FaultOp;
 using ::ferrisdb::testing::FaultOpName;
 using ::ferrisdb::testing::NoSyncEnv;
-using Model = std::map<std::string, std::string>;
+using ::ferrisdb::testing::Oracle;
 
 // Whether the DB may swallow the failure of this call: clean-up that is
 // retried later or harmless if left undone.
@@ -82,6 +82,7 @@ class LoopRun {
   void Run() {
     ::ferrisdb::testing::TestDir dir;
     path_ = dir.Sub("db");
+    for (int k = 0; k < kNumKeys; ++k) oracle_.AddKey(Key(k));
     RunSequence();
     if (!injected_) return;
     VerifyAfterReopen();
@@ -142,7 +143,8 @@ class LoopRun {
         op = db.status();
         if (db.ok()) {
           db_ = *std::move(db);
-          ResolveRecovered(absl::StrFormat("open at step %d", index));
+          op = ResolveRecovered(absl::StrFormat("open at step %d", index),
+                                /*fault_cleared=*/false);
         }
         break;
       }
@@ -159,10 +161,8 @@ class LoopRun {
           ran = false;
           break;
         }
-        op = step.kind == Step::Kind::kFlush
-                 ? db_->Flush()
-                 : db_->CompactRange(std::nullopt, std::nullopt);
-        if (op.ok()) durable_sequence_ = acked_sequence_;
+        op = step.kind == Step::Kind::kFlush ? oracle_.Flush(db_.get())
+                                             : oracle_.CompactRange(db_.get());
         break;
       case Step::Kind::kRead:
         if (db_ == nullptr) {
@@ -240,132 +240,61 @@ class LoopRun {
     }
   }
 
-  // Writes one batch, recording the outcome for the oracle.
+  // Writes one batch through the oracle.
   absl::Status Write(const std::vector<Update>& updates, bool sync) {
-    WriteBatch batch;
-    for (const Update& u : updates) {
-      if (u.value.has_value()) {
-        batch.Put(u.key, *u.value);
-        written_values_.insert(*u.value);
-      } else {
-        batch.Delete(u.key);
-      }
-    }
-    WriteOptions wo;
-    wo.sync = sync;
-    const absl::Status s = db_->Write(wo, &batch);
-    if (s.ok()) {
-      ApplyTo(updates, &model_);
-      acked_sequence_ = LastSequence();
-      if (acked_sequence_ != expected_next_ + updates.size() - 1) {
-        Problem(absl::StrFormat(
-            "acknowledged write of %d updates ends at sequence %d, expected "
-            "%d",
-            updates.size(), acked_sequence_,
-            expected_next_ + updates.size() - 1));
-      }
-      expected_next_ = acked_sequence_ + 1;
-      if (sync) durable_sequence_ = acked_sequence_;
-    } else {
-      failed_since_recovery_.push_back(updates);
-    }
-    return s;
-  }
-
-  static void ApplyTo(const std::vector<Update>& updates, Model* model) {
-    for (const Update& u : updates) {
-      if (u.value.has_value()) {
-        (*model)[u.key] = *u.value;
-      } else {
-        model->erase(u.key);
-      }
-    }
+    return oracle_.Write(db_.get(), {.sync = sync}, updates);
   }
 
   SequenceNumber LastSequence() {
     return static_cast<DBImpl*>(db_.get())->TEST_LastSequence();
   }
 
-  // After an Open: the recovered sequence must include every acknowledged
-  // write; beyond it there may be one failed write (it reached the log
-  // before its error), whole.
-  void ResolveRecovered(const std::string& when) {
-    const SequenceNumber recovered = LastSequence();
-    if (recovered < durable_sequence_) {
-      Problem(absl::StrFormat(
-          "%s: recovered sequence %d, but writes up to %d were acknowledged "
-          "and made durable (synced, flushed or compacted)",
-          when, recovered, durable_sequence_));
-    } else if (recovered < acked_sequence_) {
-      Problem(absl::StrFormat(
-          "%s: recovered sequence %d, but writes up to %d were acknowledged "
-          "(a process restart must keep them)",
-          when, recovered, acked_sequence_));
-    } else if (recovered > acked_sequence_) {
-      const SequenceNumber extra = recovered - acked_sequence_;
-      // Only the first failed write to reach the log can be there: the
-      // failure that let it in stopped every later write. (A failed write
-      // of the same size before it that never reached the log would be
-      // picked wrongly, and the comparison would then fail: a false alarm,
-      // never a missed bug. No path of the engine produces that order.)
-      bool found = false;
-      for (const std::vector<Update>& w : failed_since_recovery_) {
-        if (w.size() == extra) {
-          ApplyTo(w, &model_);
-          found = true;
-          failed_write_kept_ = true;
-          break;
-        }
-      }
-      if (!found) {
-        Problem(absl::StrFormat(
-            "%s: recovered sequence %d is %d past the last acknowledged "
-            "write, and no failed write has that many updates (part of a "
-            "batch, or an unknown write?)",
-            when, recovered, extra));
-      }
+  // The oracle's check of the open DB. Every acknowledged write must be
+  // there (the Env drops nothing), with a last sequence number that counts
+  // exactly the updates found. A live DB never applies a failed write; an
+  // Open may replay one (its record reached the log before the error), and
+  // until a check without read errors after it has settled which, so may
+  // the live DB.
+  absl::StatusOr<Oracle::Recovered> Check(bool after_open,
+                                          bool allow_read_errors) {
+    oracle_.MarkDurable();
+    const bool replay_possible = after_open || unsettled_open_;
+    return oracle_.Verify(
+        db_.get(), {.allow_read_errors = allow_read_errors,
+                    .max_undetermined_applied = replay_possible ? 1u : 0u,
+                    .last_sequence = LastSequence()});
+  }
+
+  // After an Open: the oracle's check, then (if every read succeeded) its
+  // verdict on the failed writes made final. Returns the first read error
+  // (reads may fail while the fault lasts).
+  absl::Status ResolveRecovered(const std::string& when, bool fault_cleared) {
+    absl::StatusOr<Oracle::Recovered> r =
+        Check(/*after_open=*/true, /*allow_read_errors=*/!fault_cleared);
+    if (!r.ok()) {
+      Problem(absl::StrFormat("%s: %s", when, r.status().message()));
+      return absl::OkStatus();
     }
-    acked_sequence_ = std::max(acked_sequence_, recovered);
-    durable_sequence_ = acked_sequence_;  // what Open replayed it synced
-    expected_next_ = recovered + 1;
-    failed_since_recovery_.clear();
+    if (!r->first_read_error.ok()) {
+      unsettled_open_ = true;
+      return r->first_read_error;
+    }
+    if (!r->undetermined_applied.empty()) failed_write_kept_ = true;
+    oracle_.Resolve(*r);
+    unsettled_open_ = false;
+    return absl::OkStatus();
   }
 
   // Reads during the sequence: acknowledged data or an error, nothing else.
   // Returns the first error.
   absl::Status CheckReads(int index) {
-    absl::Status first_error = absl::OkStatus();
-    for (int k = 0; k < kNumKeys; k += 3) {
-      const std::string key = Key(k);
-      absl::StatusOr<std::string> got = db_->Get({}, key);
-      auto want = model_.find(key);
-      if (got.ok() || absl::IsNotFound(got.status())) {
-        const std::string got_text = got.ok() ? *got : "<absent>";
-        const std::string want_text =
-            want == model_.end() ? "<absent>" : want->second;
-        if (got_text != want_text) {
-          Problem(absl::StrFormat("read step %d: Get(%s) = %s, want %s", index,
-                                  key, got_text.substr(0, 16),
-                                  want_text.substr(0, 16)));
-        }
-      } else if (first_error.ok()) {
-        first_error = got.status();
-      }
+    absl::StatusOr<Oracle::Recovered> r =
+        Check(/*after_open=*/false, /*allow_read_errors=*/true);
+    if (!r.ok()) {
+      Problem(absl::StrFormat("read step %d: %s", index, r.status().message()));
+      return absl::OkStatus();
     }
-    Model scanned;
-    std::unique_ptr<Iterator> it = db_->NewIterator({});
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      scanned.emplace(std::string(it->key()), std::string(it->value()));
-    }
-    if (!it->status().ok()) {
-      if (first_error.ok()) first_error = it->status();
-    } else if (scanned != model_) {
-      Problem(absl::StrFormat(
-          "read step %d: a scan that reported no error shows %d keys, the "
-          "acknowledged writes %d (or other values)",
-          index, scanned.size(), model_.size()));
-    }
-    return first_error;
+    return r->first_read_error;
   }
 
   // The fault is gone: a restart must find every acknowledged write, intact
@@ -379,9 +308,9 @@ class LoopRun {
       return;
     }
     db_ = *std::move(opened);
-    ResolveRecovered("reopen after the fault cleared");
-    const std::string diff = CompareWithModel();
-    if (!diff.empty()) Problem("after reopening: " + diff);
+    // With the fault cleared a read error is a Problem, not a return value.
+    ResolveRecovered("reopen after the fault cleared", /*fault_cleared=*/true)
+        .IgnoreError();
     const absl::Status checksums = db_->VerifyChecksums();
     if (!checksums.ok()) {
       Problem("VerifyChecksums after reopening: " + checksums.ToString());
@@ -395,87 +324,14 @@ class LoopRun {
         break;
       }
     }
-    absl::Status s = db_->Flush();
-    if (s.ok()) s = db_->CompactRange(std::nullopt, std::nullopt);
+    absl::Status s = oracle_.Flush(db_.get());
+    if (s.ok()) s = oracle_.CompactRange(db_.get());
     if (s.ok()) s = static_cast<DBImpl*>(db_.get())->TEST_WaitForCompactions();
     if (!s.ok()) Problem("Flush/CompactRange after reopening: " + s.ToString());
-    const std::string diff_after = CompareWithModel();
-    if (!diff_after.empty()) Problem("after more writes: " + diff_after);
+    absl::StatusOr<Oracle::Recovered> r =
+        Check(/*after_open=*/false, /*allow_read_errors=*/false);
+    if (!r.ok()) Problem("after more writes: " + std::string(r.status().message()));
     db_.reset();
-  }
-
-  // Get of every key, forward and backward scans, against model_. Returns
-  // the first difference ("" if none).
-  std::string CompareWithModel() {
-    std::vector<std::pair<std::string, std::string>> forward, backward;
-    std::unique_ptr<Iterator> it = db_->NewIterator({});
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      forward.emplace_back(std::string(it->key()), std::string(it->value()));
-    }
-    if (!it->status().ok()) return "forward scan: " + it->status().ToString();
-    for (it->SeekToLast(); it->Valid(); it->Prev()) {
-      backward.emplace_back(std::string(it->key()), std::string(it->value()));
-    }
-    if (!it->status().ok()) return "backward scan: " + it->status().ToString();
-    it.reset();
-    std::reverse(backward.begin(), backward.end());
-    if (forward != backward) {
-      return absl::StrFormat(
-          "forward scan (%d keys) and backward scan (%d) "
-          "differ",
-          forward.size(), backward.size());
-    }
-    for (size_t i = 1; i < forward.size(); ++i) {
-      if (forward[i - 1].first >= forward[i].first) {
-        return "scan out of order at " + forward[i].first;
-      }
-    }
-    for (const auto& [key, value] : forward) {
-      if (!model_.contains(key)) {
-        return absl::StrFormat(
-            "scan shows %s, which is deleted or was never "
-            "written (value %s)",
-            key, value.substr(0, 16));
-      }
-    }
-    std::vector<std::string> keys;
-    for (int k = 0; k < kNumKeys; ++k) keys.push_back(Key(k));
-    keys.push_back("probe");
-    for (const std::string& key : keys) {
-      absl::StatusOr<std::string> got = db_->Get({}, key);
-      auto want = model_.find(key);
-      const auto in_scan =
-          std::find_if(forward.begin(), forward.end(),
-                       [&key](const auto& kv) { return kv.first == key; });
-      if (want == model_.end()) {
-        if (!absl::IsNotFound(got.status())) {
-          return absl::StrFormat(
-              "Get(%s) of a deleted or never-written key: %s", key,
-              got.ok() ? "found " + got->substr(0, 16)
-                       : got.status().ToString());
-        }
-        continue;
-      }
-      if (!got.ok()) {
-        return absl::StrFormat("Get(%s) of an acknowledged key: %s", key,
-                               got.status().ToString());
-      }
-      if (*got != want->second) {
-        return absl::StrFormat("Get(%s) = %s..., want %s... (%s)", key,
-                               got->substr(0, 16), want->second.substr(0, 16),
-                               written_values_.contains(*got)
-                                   ? "an older value"
-                                   : "a value never written");
-      }
-      if (in_scan == forward.end() || in_scan->second != *got) {
-        return absl::StrFormat("Get(%s) and the scan disagree", key);
-      }
-    }
-    if (forward.size() != model_.size()) {
-      return absl::StrFormat("scan shows %d keys, the model %d", forward.size(),
-                             model_.size());
-    }
-    return "";
   }
 
   const std::vector<Step>& steps_;
@@ -494,17 +350,10 @@ class LoopRun {
   uint64_t calls_ = 0;
   std::vector<std::string> problems_;
 
-  // The oracle: the state of the acknowledged writes (and of a failed one
-  // a reopen showed applied).
-  Model model_;
-  SequenceNumber acked_sequence_ = 0;
-  // Acknowledged with sync, or followed by a successful Flush/CompactRange
-  // (or replayed by an Open, which syncs what it replays).
-  SequenceNumber durable_sequence_ = 0;
-  SequenceNumber expected_next_ = 1;
-  // Writes that failed since the last Open; one of them may reappear.
-  std::vector<std::vector<Update>> failed_since_recovery_;
-  std::set<std::string> written_values_;
+  // Every write of the run, its outcome, and what recovery made of it.
+  Oracle oracle_;
+  // An Open whose check had read errors left the failed writes undecided.
+  bool unsettled_open_ = false;
 };
 
 }  // namespace

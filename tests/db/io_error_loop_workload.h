@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "ferrisdb/env.h"
 #include "ferrisdb/options.h"
+#include "testutil/oracle.h"
 
 namespace ferrisdb::io_error_loop {
 
@@ -24,10 +25,8 @@ inline constexpr char kMarker[] = "injected I/O fault";
 inline constexpr int kNumKeys = 60;
 std::string Key(int i);
 
-struct Update {
-  std::string key;
-  std::optional<std::string> value;  // nullopt: delete
-};
+// A put, or (value nullopt) a delete.
+using Update = ::ferrisdb::testing::Oracle::Update;
 
 struct Step {
   enum class Kind { kOpen, kWrite, kFlush, kCompactRange, kRead, kClose };

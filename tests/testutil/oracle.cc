@@ -282,9 +282,10 @@ bool Oracle::Undetermined(size_t i, uint64_t crash_mark) const {
 }
 
 absl::StatusOr<std::vector<std::set<size_t>>> Oracle::AbsentChoices(
-    uint64_t crash_mark, size_t hi, size_t max_applied) const {
+    uint64_t crash_mark, size_t lo, size_t hi, size_t max_applied) const {
+  const size_t end = ChoiceEnd(lo, hi);
   std::vector<size_t> undetermined;
-  for (size_t i = 0; i + 1 < hi; ++i) {
+  for (size_t i = 0; i < end; ++i) {
     if (Undetermined(i, crash_mark)) undetermined.push_back(i);
   }
   // Every subset of at most max_applied of them is applied, the rest absent;
@@ -422,7 +423,7 @@ absl::StatusOr<Oracle::Recovered> Oracle::Verify(
                      "crash (clock not monotonic?)");
   }
   absl::StatusOr<std::vector<std::set<size_t>>> choices = AbsentChoices(
-      options.crash_mark, hi, options.max_undetermined_applied);
+      options.crash_mark, lo, hi, options.max_undetermined_applied);
   if (!choices.ok()) return choices.status();
 
   const DbReading reading = ReadEverything(db, keys_, nullptr);
@@ -437,6 +438,13 @@ absl::StatusOr<Oracle::Recovered> Oracle::Verify(
       observed[key] = read.value;
     } else {
       ++result.read_errors;
+      if (result.first_read_error.ok()) result.first_read_error = read.error;
+    }
+  }
+  for (const absl::Status* scan :
+       {&reading.forward_status, &reading.backward_status}) {
+    if (!scan->ok() && result.first_read_error.ok()) {
+      result.first_read_error = *scan;
     }
   }
 
@@ -449,7 +457,7 @@ absl::StatusOr<Oracle::Recovered> Oracle::Verify(
   for (const Candidate& c : candidates) {
     // Every undetermined write this candidate applies must lie below p.
     size_t first_p = lo;
-    for (size_t i = 0; i + 1 < hi; ++i) {
+    for (size_t i = 0; i < ChoiceEnd(lo, hi); ++i) {
       if (Undetermined(i, options.crash_mark) && !c.absent.contains(i)) {
         first_p = std::max(first_p, i + 1);
       }

@@ -49,7 +49,8 @@
 // them in it (one by default: after a failed write the DB refuses writes,
 // so at most one failed write can reach the log; the kill -9 child, whose
 // threads each may have one write in flight, allows one per thread). The
-// last write below the crash needs no such choice: the prefix covers it.
+// last write below the crash needs no such choice when it need not be
+// durable: the prefix covers it.
 // After recovery, Resolve(recovered) fixes each undetermined write as
 // applied or never applied, and forgets what the crash lost.
 //
@@ -169,8 +170,9 @@ class Oracle {
     // The smallest prefix the state equals (several prefixes can give the
     // same state, e.g. a rewrite of the same value).
     size_t min_prefix = 0;
-    // Reads that failed (only with allow_read_errors).
+    // Reads that failed (only with allow_read_errors), and the first error.
     size_t read_errors = 0;
+    absl::Status first_read_error;
     // Undetermined writes below `prefix` that are in the state, and those
     // that are not (ascending write indices).
     std::vector<size_t> undetermined_applied;
@@ -238,9 +240,15 @@ class Oracle {
   // Whether write i's outcome is unknown at crash_mark.
   bool Undetermined(size_t i, uint64_t crash_mark) const;
   // The candidates Verify considers: every way of leaving out all but at
-  // most max_applied of the undetermined writes below hi - 1.
+  // most max_applied of the undetermined writes below hi (below hi - 1 if
+  // the prefix may end before the last one, lo < hi).
+  // The undetermined writes below this index are choices; the last write
+  // below hi needs none if the prefix may end before it.
+  static size_t ChoiceEnd(size_t lo, size_t hi) {
+    return lo < hi ? hi - 1 : hi;
+  }
   absl::StatusOr<std::vector<std::set<size_t>>> AbsentChoices(
-      uint64_t crash_mark, size_t hi, size_t max_applied) const;
+      uint64_t crash_mark, size_t lo, size_t hi, size_t max_applied) const;
   // Mismatch and update counts for one choice of absent writes.
   Candidate Evaluate(
       const std::map<std::string, std::optional<std::string>>& observed,
