@@ -3,7 +3,9 @@
 // recovery. After every recovery the database must equal the effect of a
 // prefix of the acknowledged writes, in sequence order, that includes every
 // write acknowledged with sync=true (and every write before it): no synced
-// write lost, no hole, no batch visible in part, no deleted key back.
+// write lost, no hole, no batch visible in part, no deleted key back, and a
+// last sequence number that counts exactly the updates found. The shared
+// oracle (testutil/oracle.h) checks all of it.
 // Reproduce a failure with FERRISDB_TEST_SEED=<seed>.
 #include <map>
 #include <memory>
@@ -18,6 +20,7 @@
 #include "ferrisdb/db.h"
 #include "gtest/gtest.h"
 #include "testutil/fault_injection_env.h"
+#include "testutil/oracle.h"
 #include "testutil/status_matchers.h"
 #include "testutil/test_dir.h"
 
@@ -28,14 +31,7 @@ using ::ferrisdb::testing::FaultInjectionEnv;
 using ::ferrisdb::testing::IsOk;
 using ::ferrisdb::testing::PowerLossOptions;
 using ::ferrisdb::testing::UnsyncedDataMode;
-using Model = std::map<std::string, std::string>;
-
-// One acknowledged write: its updates (nullopt value = delete) and the
-// sequence number of its last update.
-struct AckedWrite {
-  std::vector<std::pair<std::string, std::optional<std::string>>> updates;
-  SequenceNumber last_sequence;
-};
+using ::ferrisdb::testing::Oracle;
 
 struct CrashCase {
   UnsyncedDataMode mode;
@@ -53,7 +49,11 @@ class CrashTest : public ::testing::TestWithParam<CrashCase> {
     rng_.seed(seed_);
     options_.env = &env_;
     options_.write_buffer_size = 8 << 10;  // many log switches
+    for (int k = 0; k < kKeys; ++k) oracle_.AddKey(Key(k));
   }
+
+  static constexpr int kKeys = 150;
+  static std::string Key(int k) { return absl::StrFormat("k%03d", k); }
 
   void OpenOrDie() {
     auto db = DB::Open(options_, dir_.Sub("db"));
@@ -70,31 +70,25 @@ class CrashTest : public ::testing::TestWithParam<CrashCase> {
     return static_cast<DBImpl*>(db_.get())->TEST_LastSequence();
   }
 
-  // Applies random writes, recording the acknowledged ones.
+  // Applies random writes through the oracle.
   void WriteRandomly(int n) {
     for (int i = 0; i < n; ++i) {
-      AckedWrite write;
-      WriteBatch batch;
-      const int updates = rng_() % 4 == 0 ? 1 + rng_() % 8 : 1;
-      for (int u = 0; u < updates; ++u) {
-        const std::string key = absl::StrFormat("k%03d", rng_() % 150);
+      std::vector<Oracle::Update> updates;
+      const int count = rng_() % 4 == 0 ? 1 + rng_() % 8 : 1;
+      for (int u = 0; u < count; ++u) {
+        std::string key = Key(rng_() % kKeys);
         if (rng_() % 4 == 0) {
-          batch.Delete(key);
-          write.updates.emplace_back(key, std::nullopt);
+          updates.push_back({std::move(key), std::nullopt});
         } else {
-          const std::string value =
-              absl::StrFormat("r%d-w%d-%s", round_, i,
-                              std::string(rng_() % 300, 'a' + rng_() % 26));
-          batch.Put(key, value);
-          write.updates.emplace_back(key, value);
+          updates.push_back(
+              {std::move(key),
+               absl::StrFormat("r%d-w%d-%s", round_, i,
+                               std::string(rng_() % 300, 'a' + rng_() % 26))});
         }
       }
-      WriteOptions wo;
-      wo.sync = rng_() % 10 == 0;
-      ASSERT_THAT(db_->Write(wo, &batch), IsOk()) << Context();
-      write.last_sequence = LastSequence();
-      writes_.push_back(std::move(write));
-      if (wo.sync) synced_writes_ = writes_.size();
+      const bool sync = rng_() % 10 == 0;
+      ASSERT_THAT(oracle_.Write(db_.get(), {.sync = sync}, updates), IsOk())
+          << Context();
     }
   }
 
@@ -112,60 +106,13 @@ class CrashTest : public ::testing::TestWithParam<CrashCase> {
     env_.ResetState();
   }
 
-  // Checks the recovered DB against the prefix of writes_ ending at the
-  // recovered sequence number, and truncates writes_ to that prefix.
+  // Checks the recovered DB with the oracle (its last sequence number must
+  // count the updates found) and forgets what the crash lost.
   void VerifyRecovered() {
-    const SequenceNumber recovered = LastSequence();
-    size_t prefix = 0;
-    while (prefix < writes_.size() &&
-           writes_[prefix].last_sequence <= recovered) {
-      ++prefix;
-    }
-    const SequenceNumber prefix_end =
-        prefix == 0 ? base_sequence_ : writes_[prefix - 1].last_sequence;
-    ASSERT_EQ(recovered, prefix_end)
-        << Context() << ": recovered sequence ends inside a batch";
-    ASSERT_GE(prefix, synced_writes_)
-        << Context() << ": lost " << synced_writes_ - prefix
-        << " writes acknowledged as synced";
-
-    Model expected = base_model_;
-    for (size_t i = 0; i < prefix; ++i) {
-      for (const auto& [key, value] : writes_[i].updates) {
-        if (value.has_value()) {
-          expected[key] = *value;
-        } else {
-          expected.erase(key);
-        }
-      }
-    }
-    Model actual;
-    std::unique_ptr<Iterator> it = db_->NewIterator({});
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      actual.emplace(std::string(it->key()), std::string(it->value()));
-    }
-    ASSERT_THAT(it->status(), IsOk()) << Context();
-    ASSERT_EQ(actual.size(), expected.size()) << Context();
-    ASSERT_TRUE(actual == expected) << Context();
-    for (const auto& [key, value] : expected) {
-      absl::StatusOr<std::string> got = db_->Get({}, key);
-      ASSERT_THAT(got, IsOk()) << Context() << " key " << key;
-      ASSERT_EQ(*got, value) << Context();
-    }
-    // Deleted keys stay deleted in Get too.
-    for (int k = 0; k < 150; ++k) {
-      const std::string key = absl::StrFormat("k%03d", k);
-      if (expected.count(key) == 0) {
-        ASSERT_TRUE(absl::IsNotFound(db_->Get({}, key).status()))
-            << Context() << " key " << key << " came back";
-      }
-    }
-
-    // What survived is the new baseline.
-    base_model_ = std::move(expected);
-    base_sequence_ = recovered;
-    writes_.clear();
-    synced_writes_ = 0;
+    absl::StatusOr<Oracle::Recovered> r =
+        oracle_.Verify(db_.get(), {.last_sequence = LastSequence()});
+    ASSERT_TRUE(r.ok()) << Context() << ": " << r.status().message();
+    oracle_.Resolve(*r);
   }
 
   uint32_t seed_ = 0;
@@ -176,10 +123,7 @@ class CrashTest : public ::testing::TestWithParam<CrashCase> {
   Options options_;
   std::unique_ptr<DB> db_;
 
-  Model base_model_;  // state at base_sequence_, known durable
-  SequenceNumber base_sequence_ = 0;
-  std::vector<AckedWrite> writes_;  // acknowledged since the baseline
-  size_t synced_writes_ = 0;        // writes_[0, synced_writes_) are durable
+  Oracle oracle_;  // every write since the DB was created
 };
 
 TEST_P(CrashTest, RecoveryKeepsSyncedWritesAndAConsistentPrefix) {
@@ -223,34 +167,36 @@ TEST(CrashErrorTest, FailedSyncIsStickyAndRecoverable) {
   options.env = &env;
   auto db = DB::Open(options, dir.Sub("db"));
   ASSERT_THAT(db, IsOk());
-  ASSERT_THAT((*db)->Put({}, "a", "1"), IsOk());
+  Oracle oracle;
+  ASSERT_THAT(oracle.Put(db->get(), {}, "a", "1"), IsOk());
   env.FailWhen(
       [](const ::ferrisdb::testing::FaultContext& c) {
         return c.op == ::ferrisdb::testing::FaultOp::kSync;
       },
       absl::InternalError("injected EIO"), /*persistent=*/false);
-  WriteOptions sync;
-  sync.sync = true;
-  WriteBatch batch;
-  batch.Put("b", "2");
-  batch.Put("c", "3");
-  EXPECT_FALSE((*db)->Write(sync, &batch).ok());
-  absl::Status later = (*db)->Put({}, "d", "4");
+  EXPECT_FALSE(
+      oracle.Write(db->get(), {.sync = true}, {{"b", "2"}, {"c", "3"}}).ok());
+  absl::Status later = oracle.Put(db->get(), {}, "d", "4");
   EXPECT_FALSE(later.ok());
   EXPECT_NE(std::string(later.message()).find("no longer accepts writes"),
             std::string::npos)
       << later;
-  EXPECT_EQ(*(*db)->Get({}, "a"), "1");
+  // The live DB shows the acknowledged write and neither failed one.
+  oracle.MarkDurable();
+  absl::StatusOr<Oracle::Recovered> live =
+      oracle.Verify(db->get(), {.max_undetermined_applied = 0});
+  EXPECT_TRUE(live.ok()) << live.status().message();
   db->reset();
 
+  // After a reopen the failed batch is wholly there or wholly absent.
   auto reopened = DB::Open(options, dir.Sub("db"));
   ASSERT_THAT(reopened, IsOk());
-  EXPECT_EQ(*(*reopened)->Get({}, "a"), "1");
-  const bool b = (*reopened)->Get({}, "b").ok();
-  const bool c = (*reopened)->Get({}, "c").ok();
-  EXPECT_EQ(b, c) << "batch applied in part";
-  EXPECT_TRUE(absl::IsNotFound((*reopened)->Get({}, "d").status()));
-  ASSERT_THAT((*reopened)->Put({}, "e", "5"), IsOk());
+  absl::StatusOr<Oracle::Recovered> r = oracle.Verify(reopened->get());
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  oracle.Resolve(*r);
+  ASSERT_THAT(oracle.Put(reopened->get(), {}, "e", "5"), IsOk());
+  oracle.MarkDurable();
+  EXPECT_TRUE(oracle.Verify(reopened->get()).ok());
 }
 
 // Every injected failure during Open is reported, never a crash, and a later
