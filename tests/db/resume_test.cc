@@ -1,14 +1,15 @@
 // DB::Resume: after an I/O error of a write, a flush, a manifest update or a
 // compaction, the DB refuses writes; once the fault is gone Resume puts it
-// back into service. Checked against an exact model: every acknowledged
-// write is there (before and after a reopen), no failed write ever appears,
+// back into service. Checked by the shared oracle (testutil/oracle.h): every
+// acknowledged write is there (before and after a reopen), no failed write
+// ever appears, the last sequence number counts exactly the updates found,
 // and the files verify.
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/strings/str_format.h"
 #include "db/db_impl.h"
@@ -18,6 +19,7 @@
 #include "ferrisdb/write_batch.h"
 #include "gtest/gtest.h"
 #include "testutil/fault_injection_env.h"
+#include "testutil/oracle.h"
 #include "testutil/status_matchers.h"
 #include "testutil/test_dir.h"
 
@@ -30,7 +32,7 @@ using ::ferrisdb::testing::FaultOp;
 using ::ferrisdb::testing::IsOk;
 using ::ferrisdb::testing::StatusIs;
 
-using Model = std::map<std::string, std::string>;
+using ::ferrisdb::testing::Oracle;
 
 std::string Key(int i) { return absl::StrFormat("key%05d", i); }
 
@@ -43,6 +45,7 @@ class ResumeTest : public ::testing::Test {
     options_.level0_file_num_compaction_trigger = 2;
     options_.max_bytes_for_level_base = 32 << 10;
     options_.max_bytes_for_level_multiplier = 4;
+    ResetOracle();
   }
 
   void Open() {
@@ -51,46 +54,33 @@ class ResumeTest : public ::testing::Test {
     db_ = *std::move(db);
   }
 
-  // A put (as a two-key batch every 5th time, sync every 7th); the model
-  // learns it only if the DB acknowledged it.
-  absl::Status Write(int i) {
-    WriteOptions wo;
-    wo.sync = i % 7 == 0;
-    const std::string value = absl::StrFormat("v%d-%s", i, std::string(90, 'x'));
-    WriteBatch batch;
-    batch.Put(Key(i % 400), value);
-    if (i % 5 == 0) batch.Delete(Key((i + 13) % 400));
-    absl::Status s = db_->Write(wo, &batch);
-    if (s.ok()) {
-      model_[Key(i % 400)] = value;
-      if (i % 5 == 0) model_.erase(Key((i + 13) % 400));
-    }
-    return s;
+  // Forgets the DB's history (for a fresh DB).
+  void ResetOracle() {
+    oracle_ = Oracle();
+    for (int k = 0; k < 400; ++k) oracle_.AddKey(Key(k));
   }
 
-  // The DB holds exactly the model: Get of every key ever used and a scan.
+  // A put (as a two-key batch every 5th time, sync every 7th), recorded by
+  // the oracle with its outcome.
+  absl::Status Write(int i) {
+    const std::string value = absl::StrFormat("v%d-%s", i, std::string(90, 'x'));
+    std::vector<Oracle::Update> updates = {{Key(i % 400), value}};
+    if (i % 5 == 0) updates.push_back({Key((i + 13) % 400), std::nullopt});
+    return oracle_.Write(db_.get(), {.sync = i % 7 == 0}, updates);
+  }
+
+  // The DB holds exactly the acknowledged writes and no failed one (a write
+  // that failed is never applied once Resume or a reopen has run), with a
+  // last sequence number that counts exactly their updates: Get of every
+  // key, scans both ways, through the oracle.
   void ExpectModel(const std::string& when) {
-    SCOPED_TRACE(when);
-    for (int k = 0; k < 400; ++k) {
-      absl::StatusOr<std::string> got = db_->Get({}, Key(k));
-      auto want = model_.find(Key(k));
-      if (want == model_.end()) {
-        ASSERT_THAT(got.status(), StatusIs(absl::StatusCode::kNotFound))
-            << Key(k) << " came back: " << got.value_or("");
-      } else {
-        ASSERT_THAT(got.status(), IsOk()) << Key(k);
-        ASSERT_EQ(*got, want->second) << Key(k);
-      }
-    }
-    std::unique_ptr<Iterator> it = db_->NewIterator({});
-    auto want = model_.begin();
-    for (it->SeekToFirst(); it->Valid(); it->Next(), ++want) {
-      ASSERT_NE(want, model_.end()) << "extra key " << it->key();
-      ASSERT_EQ(it->key(), want->first);
-      ASSERT_EQ(it->value(), want->second);
-    }
-    ASSERT_THAT(it->status(), IsOk());
-    ASSERT_EQ(want, model_.end()) << "missing " << want->first;
+    oracle_.MarkDurable();
+    absl::StatusOr<Oracle::Recovered> r = oracle_.Verify(
+        db_.get(),
+        {.max_undetermined_applied = 0,
+         .last_sequence =
+             static_cast<DBImpl*>(db_.get())->TEST_LastSequence()});
+    ASSERT_TRUE(r.ok()) << when << ": " << r.status().message();
   }
 
   // Writes until one fails (at most `limit` writes). The index of the
@@ -108,7 +98,7 @@ class ResumeTest : public ::testing::Test {
   FaultInjectionEnv env_;
   Options options_;
   std::unique_ptr<DB> db_;
-  Model model_;
+  Oracle oracle_;
 };
 
 // Faults that make writes fail until the fault clears and Resume runs.
@@ -148,7 +138,7 @@ TEST_F(ResumeTest, EachFaultIsStickyUntilResumeAfterItClears) {
   for (const FaultCase& fc : kFaultCases) {
     SCOPED_TRACE(fc.name);
     db_.reset();
-    model_.clear();
+    ResetOracle();
     ASSERT_THAT(DestroyDB(path_, options_), IsOk());
     Open();
     int next = 0;
@@ -210,12 +200,11 @@ TEST_F(ResumeTest, AFailedSyncedWriteNeverComesBack) {
       absl::UnavailableError("injected sync failure"), /*persistent=*/false);
   WriteOptions sync;
   sync.sync = true;
-  ASSERT_FALSE(db_->Put(sync, "ghost", "must never appear").ok());
+  ASSERT_FALSE(oracle_.Put(db_.get(), sync, "ghost", "must never appear").ok());
   ASSERT_THAT(db_->Resume(), IsOk());
   EXPECT_THAT(db_->Get({}, "ghost").status(),
               StatusIs(absl::StatusCode::kNotFound));
-  ASSERT_THAT(db_->Put(sync, "after", "resume"), IsOk());
-  model_["after"] = "resume";
+  ASSERT_THAT(oracle_.Put(db_.get(), sync, "after", "resume"), IsOk());
   ExpectModel("after Resume");
   db_.reset();
   Open();  // paranoid_checks: the sequence numbers of the logs line up
@@ -244,7 +233,7 @@ TEST_F(ResumeTest, EveryCallFailingOnceIsSurvivedWithResume) {
   for (uint64_t n = 1; n <= total_calls; n += step) {
     SCOPED_TRACE(absl::StrFormat("call %d of %d fails", n, total_calls));
     db_.reset();
-    model_.clear();
+    ResetOracle();
     ASSERT_THAT(DestroyDB(path_, options_), IsOk());
     Open();
     env_.FailCall(n, absl::InternalError("injected EIO"), /*persistent=*/false);
