@@ -13,11 +13,12 @@
 //     The same, but the process SIGKILLs itself the N-th time it passes the
 //     named kill point (white-box crash; --list_kill_points names them).
 //   --mode=verify --db=DIR --oracle=FILE
-//     Opens the DB and checks, per thread, that it holds exactly the
-//     acknowledged writes, plus the write in flight at the kill either whole
-//     or not at all (forward scan, backward scan, Get of every key). On
-//     success rewrites each oracle as the verified base state, so the next run
-//     continues from it. Exits 0 on success, 1 on a mismatch or error.
+//     Opens the DB and checks with the shared oracle (testutil/oracle.h)
+//     that it holds exactly the acknowledged writes, plus each thread's
+//     write in flight at the kill either whole or not at all (Get of every
+//     key, forward and backward scans). On success rewrites each oracle file
+//     as the verified base state, so the next run continues from it. Exits 0
+//     on success, 1 on a mismatch or error.
 #include <signal.h>
 #include <unistd.h>
 
@@ -46,6 +47,7 @@
 #include "ferrisdb/iterator.h"
 #include "ferrisdb/options.h"
 #include "ferrisdb/write_batch.h"
+#include "testutil/oracle.h"
 #include "util/kill_point.h"
 
 ABSL_FLAG(std::string, mode, "", "run | verify");
@@ -335,42 +337,67 @@ int RunMode(const Config& config) {
 
 // ------------------------------------------------------------- verify mode
 
-// Lines describing how observed (key index -> value) differs from model, for
-// the keys of [first, first + n).
-std::vector<std::string> Diff(const Model& model,
-                              const std::map<uint32_t, std::string>& observed,
-                              uint32_t first, uint32_t n) {
-  std::vector<std::string> lines;
-  for (uint32_t key = first; key < first + n; ++key) {
-    const std::optional<ValueId> want = Lookup(model, key);
-    auto got = observed.find(key);
-    const bool match =
-        want.has_value()
-            ? got != observed.end() && got->second == MakeValue(key, *want)
-            : got == observed.end();
-    if (!match) {
-      lines.push_back(absl::StrFormat(
-          "key %s: expected %s, got %s", KeyName(key), Describe(want),
-          got == observed.end() ? "absent" : DescribeValue(key, got->second)));
+// The shared oracle's form of an intent's updates.
+std::vector<testing::Oracle::Update> OracleUpdates(const Intent& intent) {
+  std::vector<testing::Oracle::Update> updates;
+  for (size_t i = 0; i < intent.updates.size(); ++i) {
+    const Update& u = intent.updates[i];
+    std::optional<std::string> value;
+    if (u.put) {
+      value = MakeValue(u.key_index,
+                        ValueId{intent.write_id, static_cast<uint32_t>(i)});
     }
+    updates.push_back({KeyName(u.key_index), std::move(value)});
   }
-  return lines;
-}
-
-void PrintLines(const std::vector<std::string>& lines) {
-  const size_t kMax = 25;
-  for (size_t i = 0; i < lines.size() && i < kMax; ++i) {
-    std::printf("    %s\n", lines[i].c_str());
-  }
-  if (lines.size() > kMax) {
-    std::printf("    ... and %zu more\n", lines.size() - kMax);
-  }
+  return updates;
 }
 
 int Fail(const std::string& message) {
   std::printf("VERIFY FAILED: %s\n", message.c_str());
   std::fflush(stdout);
   return 1;
+}
+
+// The shared oracle (testutil/oracle.h) rebuilt from the threads' files:
+// each thread's verified base state and acknowledged writes, then the write
+// each may have had in flight at the kill. Threads own disjoint keys, so the
+// order of different threads' writes does not matter, and a process crash
+// loses nothing acknowledged (the OS keeps what was written), so every
+// acknowledged write is durable; each write in flight may be applied (whole)
+// or not, independently. *in_flight_index[t] is thread t's write in flight
+// in the oracle's numbering.
+testing::Oracle BuildOracle(const Config& config,
+                            const std::vector<OracleState>& states,
+                            std::vector<std::optional<size_t>>* in_flight_index) {
+  testing::Oracle oracle;
+  for (uint32_t k = 0; k < static_cast<uint32_t>(config.threads) * config.keys;
+       ++k) {
+    oracle.AddKey(KeyName(k));
+  }
+  auto record = [&oracle](std::vector<testing::Oracle::Update> updates,
+                          bool acknowledged) {
+    const size_t i = oracle.BeginWrite(std::move(updates), /*sync=*/false);
+    if (acknowledged) oracle.EndWrite(i, absl::OkStatus());
+    return i;
+  };
+  for (const OracleState& state : states) {
+    std::vector<testing::Oracle::Update> base;
+    for (const auto& [key, id] : state.base) {
+      base.push_back({KeyName(key), MakeValue(key, id)});
+    }
+    if (!base.empty()) record(std::move(base), true);
+    for (const Intent& intent : state.acked_intents) {
+      record(OracleUpdates(intent), true);
+    }
+  }
+  oracle.MarkDurable();
+  for (const OracleState& state : states) {
+    in_flight_index->push_back(std::nullopt);
+    if (state.in_flight.has_value()) {
+      in_flight_index->back() = record(OracleUpdates(*state.in_flight), false);
+    }
+  }
+  return oracle;
 }
 
 int VerifyMode(const Config& config) {
@@ -384,134 +411,42 @@ int VerifyMode(const Config& config) {
   if (!opened.ok()) return Fail("DB::Open: " + opened.status().ToString());
   std::unique_ptr<DB> db = *std::move(opened);
 
-  // Full scans, both directions.
-  std::vector<std::pair<std::string, std::string>> forward;
-  {
-    std::unique_ptr<Iterator> it = db->NewIterator({});
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      if (!forward.empty() && forward.back().first >= it->key()) {
-        return Fail(absl::StrFormat("forward scan: key %s after %s", it->key(),
-                                    forward.back().first));
-      }
-      forward.emplace_back(std::string(it->key()), std::string(it->value()));
-    }
-    if (!it->status().ok()) {
-      return Fail("forward scan: " + it->status().ToString());
-    }
-    size_t i = forward.size();
-    for (it->SeekToLast(); it->Valid(); it->Prev()) {
-      if (i == 0 || forward[i - 1].first != it->key() ||
-          forward[i - 1].second != it->value()) {
-        return Fail(absl::StrFormat(
-            "backward scan: entry %d from the end is %s, forward scan had %s",
-            forward.size() - i, it->key(),
-            i == 0 ? std::string("nothing") : forward[i - 1].first));
-      }
-      --i;
-    }
-    if (!it->status().ok()) {
-      return Fail("backward scan: " + it->status().ToString());
-    }
-    if (i != 0) {
-      return Fail(
-          absl::StrFormat("backward scan stopped after %d of %d entries",
-                          forward.size() - i, forward.size()));
-    }
+  std::vector<std::optional<size_t>> in_flight_index;
+  const testing::Oracle oracle = BuildOracle(config, states, &in_flight_index);
+  // Get of every key, scans both ways, against the oracle.
+  absl::StatusOr<testing::Oracle::Recovered> recovered = oracle.Verify(
+      db.get(), {.max_undetermined_applied =
+                     static_cast<size_t>(config.threads)});
+  if (!recovered.ok()) {
+    std::printf("%s\n", std::string(recovered.status().message()).c_str());
+    return Fail("DB content is not a state the writes could produce");
   }
+  db.reset();
 
-  std::map<uint32_t, std::string> observed;
-  for (auto& [key, value] : forward) {
-    const std::optional<uint32_t> index = ParseKey(key);
-    if (!index.has_value() ||
-        *index >= static_cast<uint32_t>(config.threads) * config.keys) {
-      return Fail(absl::StrFormat("unexpected key \"%s\" in the DB",
-                                  absl::CHexEscape(key)));
-    }
-    observed.emplace(*index, std::move(value));
-  }
-
-  std::vector<Model> verified;
   std::vector<std::string> summary;
-  bool ok = true;
   for (int t = 0; t < config.threads; ++t) {
     const OracleState& state = states[t];
-    const uint32_t first = t * config.keys;
-    std::vector<std::string> not_applied =
-        Diff(state.acked, observed, first, config.keys);
-    std::string outcome = "no write in flight";
     Model model = state.acked;
-    if (state.in_flight.has_value()) {
-      Model applied = state.acked;
-      ApplyIntent(*state.in_flight, &applied);
-      std::vector<std::string> with_in_flight =
-          Diff(applied, observed, first, config.keys);
-      if (not_applied.empty()) {
-        outcome = absl::StrFormat("in-flight write %d not applied",
-                                  state.in_flight->write_id);
-      } else if (with_in_flight.empty()) {
-        outcome = absl::StrFormat("in-flight write %d applied",
-                                  state.in_flight->write_id);
-        model = std::move(applied);
-        not_applied.clear();
-      } else {
-        std::printf("%s", absl::StrFormat(
-                              "thread %d: DB matches neither model. Against "
-                              "the acknowledged writes only (in-flight write "
-                              "%d not applied):\n",
-                              t, state.in_flight->write_id)
-                              .c_str());
-        PrintLines(not_applied);
-        std::printf("%s", absl::StrFormat("  against the acknowledged writes "
-                                          "plus write %d:\n",
-                                          state.in_flight->write_id)
-                              .c_str());
-        PrintLines(with_in_flight);
-        ok = false;
-        continue;
-      }
-    } else if (!not_applied.empty()) {
-      std::printf("thread %d: DB differs from the acknowledged writes:\n", t);
-      PrintLines(not_applied);
-      ok = false;
-      continue;
-    }
-
-    // Point reads of every key agree with the scans.
-    std::vector<std::string> get_errors;
-    for (uint32_t key = first; key < first + config.keys; ++key) {
-      const absl::StatusOr<std::string> got = db->Get({}, KeyName(key));
-      const std::optional<ValueId> want = Lookup(model, key);
-      if (!got.ok() && !absl::IsNotFound(got.status())) {
-        get_errors.push_back(absl::StrFormat("Get %s: %s", KeyName(key),
-                                             got.status().ToString()));
-      } else if (want.has_value() ? !got.ok() || *got != MakeValue(key, *want)
-                                  : got.ok()) {
-        get_errors.push_back(absl::StrFormat(
-            "Get %s: expected %s, got %s (the scans agreed with the model)",
-            KeyName(key), Describe(want),
-            got.ok() ? DescribeValue(key, *got) : "NotFound"));
-      }
-    }
-    if (!get_errors.empty()) {
-      std::printf("thread %d: point reads disagree:\n", t);
-      PrintLines(get_errors);
-      ok = false;
-      continue;
+    std::string outcome = "no write in flight";
+    if (in_flight_index[t].has_value()) {
+      const bool applied =
+          std::find(recovered->undetermined_applied.begin(),
+                    recovered->undetermined_applied.end(),
+                    *in_flight_index[t]) !=
+          recovered->undetermined_applied.end();
+      if (applied) ApplyIntent(*state.in_flight, &model);
+      outcome = absl::StrFormat("in-flight write %d %s",
+                                state.in_flight->write_id,
+                                applied ? "applied" : "not applied");
     }
     summary.push_back(absl::StrFormat(
         "t%d: %d acked writes, %s, %d keys%s", t, state.acked_writes, outcome,
         model.size(), state.torn_tail ? ", torn oracle tail" : ""));
-    verified.push_back(std::move(model));
-  }
-  if (!ok) return Fail("DB content is not a state the writes could produce");
-  db.reset();
-
-  for (int t = 0; t < config.threads; ++t) {
-    const absl::Status s = WriteBaseOracle(OraclePath(config, t), verified[t],
-                                           states[t].next_write_id);
+    const absl::Status s =
+        WriteBaseOracle(OraclePath(config, t), model, state.next_write_id);
     if (!s.ok()) return Fail(s.ToString());
   }
-  std::printf("verify OK: %zu entries; %s\n", forward.size(),
+  std::printf("verify OK: %zu writes checked; %s\n", oracle.writes().size(),
               absl::StrJoin(summary, "; ").c_str());
   return 0;
 }

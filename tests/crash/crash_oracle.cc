@@ -235,7 +235,7 @@ absl::StatusOr<OracleState> ReadOracle(const std::string& path) {
               !payload.Get(&index, 4)) {
             return corrupt("short base record");
           }
-          state.acked[static_cast<uint32_t>(key)] =
+          state.base[static_cast<uint32_t>(key)] =
               ValueId{id, static_cast<uint32_t>(index)};
         }
         break;
@@ -269,7 +269,7 @@ absl::StatusOr<OracleState> ReadOracle(const std::string& path) {
           return corrupt(
               absl::StrFormat("ack of write %d without its intent", write_id));
         }
-        ApplyIntent(*state.in_flight, &state.acked);
+        state.acked_intents.push_back(*std::move(state.in_flight));
         state.in_flight.reset();
         ++state.acked_writes;
         break;
@@ -282,6 +282,10 @@ absl::StatusOr<OracleState> ReadOracle(const std::string& path) {
         static_cast<RecordType>(type) != RecordType::kBase) {
       state.next_write_id = write_id + 1;
     }
+  }
+  state.acked = state.base;
+  for (const Intent& intent : state.acked_intents) {
+    ApplyIntent(intent, &state.acked);
   }
   return state;
 }

@@ -86,6 +86,8 @@ class OracleWriter {
 
 // The content of one oracle file, interpreted.
 struct OracleState {
+  Model base;                       // the base record's state
+  std::vector<Intent> acked_intents;  // acknowledged since the base, in order
   Model acked;                      // base + every acknowledged write, in order
   std::optional<Intent> in_flight;  // an intent with no ack (at most one)
   uint64_t next_write_id = 1;       // larger than any id in the file

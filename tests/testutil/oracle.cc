@@ -408,15 +408,21 @@ absl::StatusOr<Oracle::Recovered> Oracle::Verify(
     DB* db, const VerifyOptions& options) const {
   const size_t lo = MinDurablePrefix(options.crash_mark);
   const size_t hi = MaxPossiblePrefix(options.crash_mark);
+  // A long history is shown by its last writes only.
+  constexpr size_t kMaxWritesShown = 200;
+  const size_t first_shown = writes_.size() > kMaxWritesShown
+                                 ? writes_.size() - kMaxWritesShown
+                                 : 0;
   auto violation = [&](const std::string& what) {
     return absl::InternalError(absl::StrFormat(
         "oracle violation (crash mark %s): %s\nadmissible prefixes [%d, %d] "
         "of %d writes (the first %d are synced or flushed and must survive; "
-        "only %d began before the crash)\nwrites:\n%s",
+        "only %d began before the crash)\nwrites%s:\n%s",
         options.crash_mark == UINT64_MAX ? "now"
                                          : absl::StrCat(options.crash_mark),
         what, lo, hi, writes_.size(), lo, hi,
-        DescribeWrites(0, writes_.size())));
+        first_shown == 0 ? "" : absl::StrFormat(" from #%d", first_shown),
+        DescribeWrites(first_shown, writes_.size())));
   };
   if (lo > hi) {
     return violation("inconsistent record: a durable point lies after the "
