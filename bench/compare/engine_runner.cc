@@ -277,7 +277,7 @@ EngineRun EngineRunner::Run() {
     }
   }
   const std::optional<ProcessIo> io_after = ReadProcessIo();
-  if (!path.empty()) Fresh(name + "_random");
+  if (!path.empty() && !workload_.keep_db) Fresh(name + "_random");
   if (io_before.has_value() && io_after.has_value() && user_bytes_ > 0) {
     run_.write_amp =
         static_cast<double>(io_after->write_bytes - io_before->write_bytes) /

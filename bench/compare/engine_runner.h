@@ -53,6 +53,9 @@ struct Workload {
   bool progress = false;  // a progress line on stderr
   // Print FerrisDB's "ferrisdb.stats" to stderr after each fill.
   bool ferrisdb_stats = false;
+  // Leave the fillrandom database (<engine>_random) in the DB root after
+  // the run, for inspection (sst_dump), instead of removing it.
+  bool keep_db = false;
 };
 
 // What one engine run measured.

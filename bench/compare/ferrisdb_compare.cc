@@ -92,6 +92,10 @@ ABSL_FLAG(bool, ferrisdb_stats, false,
 ABSL_FLAG(std::string, db_root, "",
           "Directory for the databases (one subdirectory per engine run, "
           "removed after it). Empty: a fresh temporary directory.");
+ABSL_FLAG(bool, keep_db, false,
+          "Leave each engine's fillrandom database (after fillrandom, "
+          "overwrite, the reads and readwhilewriting) in --db_root for "
+          "inspection, e.g. with sst_dump; the last repeat's wins.");
 ABSL_FLAG(std::string, format, "markdown", "markdown, csv or json.");
 ABSL_FLAG(std::string, csv_out, "",
           "Also write the report as csv to this file (for "
@@ -222,6 +226,7 @@ Config ParseConfig() {
   config.settings.level0_compaction_trigger = level0_trigger;
   config.settings.background_jobs = background_jobs;
   config.workload.ferrisdb_stats = absl::GetFlag(FLAGS_ferrisdb_stats);
+  config.workload.keep_db = absl::GetFlag(FLAGS_keep_db);
   config.db_root = absl::GetFlag(FLAGS_db_root);
   return config;
 }
