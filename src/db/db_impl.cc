@@ -90,6 +90,10 @@ DBImpl::~DBImpl() {
   if (flush_thread_.joinable()) flush_thread_.join();
   if (compaction_thread_.joinable()) compaction_thread_.join();
   absl::MutexLock lock(&mu_);
+  // Tables a reader held past the last deletion pass: the readers are gone
+  // now (they must not outlive the DB), so they go, unless the DB is in an
+  // error state (then the next Open decides).
+  if (obsolete_tables_held_ && write_error_.ok()) DeleteObsoleteFilesLocked();
   if (log_ != nullptr) {
     // Hands acknowledged data to the OS. An error cannot be reported from a
     // destructor; the data is still in the log up to the failed write.

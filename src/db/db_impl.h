@@ -37,6 +37,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "db/internal_stats.h"
 #include "db/read_view.h"
 #include "db/snapshot_list.h"
@@ -125,7 +126,8 @@ class DBImpl final : public DB {
   // the manifest's log number, tables in no version still in use (and not
   // being written), old manifests and temporary files. Called only after
   // the manifest edit that dropped them is durable. Releases mu_ while it
-  // unlinks.
+  // unlinks. Sets obsolete_tables_held_ if tables the current version no
+  // longer names were kept because an older version still held them.
   void DeleteObsoleteFilesLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // --- db_impl_write.cc ---
@@ -238,6 +240,12 @@ class DBImpl final : public DB {
   // Estimated for the current version (see CompactionPicker).
   uint64_t pending_compaction_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   bool compaction_running_ ABSL_GUARDED_BY(mu_) = false;
+  // The last deletion pass kept tables that only an older version (an
+  // iterator, or a read in flight with an older read view) still held: the
+  // compaction thread retries while idle, and the destructor once more.
+  bool obsolete_tables_held_ ABSL_GUARDED_BY(mu_) = false;
+  static constexpr absl::Duration kObsoleteTablesRetryInterval =
+      absl::Milliseconds(100);
   ManualCompaction* manual_compaction_ ABSL_GUARDED_BY(mu_) = nullptr;
   InternalStats stats_ ABSL_GUARDED_BY(mu_);
   // What readers see, loaded without mu_ (GetReadView): view_ and

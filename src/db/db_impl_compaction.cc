@@ -56,7 +56,15 @@ void DBImpl::CompactionThreadMain() {
     } else {
       c = picker_->PickCompaction(versions_->current());
       if (c == nullptr) {
-        background_cv_.Wait(&mu_);
+        if (obsolete_tables_held_) {
+          // A reader held the old tables when they became obsolete; readers
+          // let go within microseconds (a Get) or when the user releases an
+          // iterator, so look again shortly rather than at the next flush.
+          background_cv_.WaitWithTimeout(&mu_, kObsoleteTablesRetryInterval);
+          if (!shutting_down_ && write_error_.ok()) DeleteObsoleteFilesLocked();
+        } else {
+          background_cv_.Wait(&mu_);
+        }
         continue;
       }
     }

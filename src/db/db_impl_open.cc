@@ -232,6 +232,16 @@ void DBImpl::DeleteObsoleteFilesLocked() {
   std::set<uint64_t> live_tables = pending_outputs_;
   std::vector<std::string> doomed;
   versions_->AddLiveFiles(&live_tables);
+  // Tables only an older version holds: deleted by a later pass.
+  obsolete_tables_held_ = false;
+  {
+    std::set<uint64_t> needed_now = pending_outputs_;
+    const std::shared_ptr<const Version> current = versions_->current();
+    for (int level = 0; level < kNumLevels; ++level) {
+      for (const auto& f : current->files(level)) needed_now.insert(f->number);
+    }
+    obsolete_tables_held_ = live_tables.size() > needed_now.size();
+  }
   for (const std::string& name : *children) {
     std::optional<ParsedFileName> parsed = ParseFileName(name);
     if (!parsed.has_value()) continue;
