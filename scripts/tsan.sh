@@ -37,7 +37,7 @@ default_targets=(
   io_error_loop_test db_open_recovery_test crash_state_test
   skiplist_test memtable_test cache_test statistics_test histogram_test
   fault_injection_env_test table_cache_test published_ptr_test
-  read_view_test
+  read_view_test obsolete_files_test resume_test
 )
 
 build_dir="${FERRISDB_TSAN_BUILD_DIR:-build-tsan}"
