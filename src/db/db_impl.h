@@ -244,6 +244,7 @@ class DBImpl final : public DB {
   // iterator, or a read in flight with an older read view) still held: the
   // compaction thread retries while idle, and the destructor once more.
   bool obsolete_tables_held_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Time last_obsolete_pass_ ABSL_GUARDED_BY(mu_);  // its start
   static constexpr absl::Duration kObsoleteTablesRetryInterval =
       absl::Milliseconds(100);
   ManualCompaction* manual_compaction_ ABSL_GUARDED_BY(mu_) = nullptr;

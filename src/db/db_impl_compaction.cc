@@ -60,8 +60,15 @@ void DBImpl::CompactionThreadMain() {
           // A reader held the old tables when they became obsolete; readers
           // let go within microseconds (a Get) or when the user releases an
           // iterator, so look again shortly rather than at the next flush.
-          background_cv_.WaitWithTimeout(&mu_, kObsoleteTablesRetryInterval);
-          if (!shutting_down_ && write_error_.ok()) DeleteObsoleteFilesLocked();
+          // Other wake-ups (writers signal often) do not bring the pass
+          // forward: it lists the directory under mu_.
+          const absl::Time retry_at =
+              last_obsolete_pass_ + kObsoleteTablesRetryInterval;
+          if (absl::Now() < retry_at) {
+            background_cv_.WaitWithDeadline(&mu_, retry_at);
+          } else if (!shutting_down_ && write_error_.ok()) {
+            DeleteObsoleteFilesLocked();
+          }
         } else {
           background_cv_.Wait(&mu_);
         }

@@ -233,7 +233,7 @@ void DBImpl::DeleteObsoleteFilesLocked() {
   std::vector<std::string> doomed;
   versions_->AddLiveFiles(&live_tables);
   // Tables only an older version holds: deleted by a later pass.
-  obsolete_tables_held_ = false;
+  last_obsolete_pass_ = absl::Now();
   {
     std::set<uint64_t> needed_now = pending_outputs_;
     const std::shared_ptr<const Version> current = versions_->current();
