@@ -98,9 +98,12 @@ gcovr_outputs=(--json-summary "$out_dir/summary.json" --json-summary-pretty
 if [[ $html -eq 1 ]]; then
   gcovr_outputs+=(--html-details "$out_dir/index.html")
 fi
+# The build directory is also the only search path: other build trees in
+# the checkout (older coverage builds) hold counters of other versions of
+# the same sources, which gcovr would merge and trip over.
 if ! gcovr --root . --object-directory "$build_dir" --filter 'src/' \
      --exclude-unreachable-branches --gcov-ignore-parse-errors \
-     "${gcovr_outputs[@]}" >/dev/null 2>"$out_dir/gcovr.log"; then
+     "${gcovr_outputs[@]}" "$build_dir" >/dev/null 2>"$out_dir/gcovr.log"; then
   log "gcovr failed; see $out_dir/gcovr.log"
   exit 1
 fi
