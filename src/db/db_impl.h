@@ -170,8 +170,11 @@ class DBImpl final : public DB {
   // Writes the oldest immutable memtable to a level-0 table and installs it.
   absl::Status FlushOldestMemTableLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Builds, syncs and announces the table file for mem. meta->number set by
-  // the caller; fills in the rest (file_size 0 if mem is empty).
-  absl::Status WriteLevel0Table(MemTable* mem, FileMetaData* meta);
+  // the caller; fills in the rest (file_size 0 if mem is empty). Leaves out
+  // an entry whose key has a newer entry at or below smallest_snapshot
+  // (every read still possible sees the newer one), as compaction does.
+  absl::Status WriteLevel0Table(MemTable* mem, SequenceNumber smallest_snapshot,
+                                FileMetaData* meta);
 
   // --- db_impl_compaction.cc ---
   void CompactionThreadMain() ABSL_LOCKS_EXCLUDED(mu_);

@@ -36,10 +36,13 @@ absl::Status DBImpl::FlushOldestMemTableLocked() {
   meta.number = versions_->NewFileNumber();
   pending_outputs_.insert(meta.number);
   mem->Ref();
+  // Every entry of mem is at or below last_sequence_, so a snapshot or
+  // read view taken later sees the newest entry of each key in it.
+  const SequenceNumber smallest_snapshot = SmallestSnapshotLocked();
   absl::Status s;
   {
     mu_.Unlock();
-    s = WriteLevel0Table(mem, &meta);
+    s = WriteLevel0Table(mem, smallest_snapshot, &meta);
     mu_.Lock();
   }
 
@@ -83,7 +86,9 @@ absl::Status DBImpl::FlushOldestMemTableLocked() {
   return s;
 }
 
-absl::Status DBImpl::WriteLevel0Table(MemTable* mem, FileMetaData* meta) {
+absl::Status DBImpl::WriteLevel0Table(MemTable* mem,
+                                      SequenceNumber smallest_snapshot,
+                                      FileMetaData* meta) {
   const std::string path = TableFileName(dbname_, meta->number);
   const std::string name = path.substr(dbname_.size() + 1);
   std::unique_ptr<InternalIterator> iter = mem->NewIterator();
@@ -100,8 +105,21 @@ absl::Status DBImpl::WriteLevel0Table(MemTable* mem, FileMetaData* meta) {
   meta->smallest_sequence = std::numeric_limits<SequenceNumber>::max();
   meta->largest_sequence = 0;
   absl::Status s;
+  std::string current_user_key;
+  bool has_current_user_key = false;
+  // Sequence of the previous (newer) entry of current_user_key.
+  SequenceNumber newer_sequence = kMaxSequenceNumber + 1;
   for (; iter->Valid() && s.ok(); iter->Next()) {
     const SequenceNumber seq = ExtractSequence(iter->key());
+    const std::string_view user_key = ExtractUserKey(iter->key());
+    if (!has_current_user_key || user_key != current_user_key) {
+      current_user_key.assign(user_key);
+      has_current_user_key = true;
+      newer_sequence = kMaxSequenceNumber + 1;
+    }
+    const bool shadowed = newer_sequence <= smallest_snapshot;
+    newer_sequence = seq;
+    if (shadowed) continue;  // the first entry of a key never is
     meta->smallest_sequence = std::min(meta->smallest_sequence, seq);
     meta->largest_sequence = std::max(meta->largest_sequence, seq);
     meta->largest.assign(iter->key());
