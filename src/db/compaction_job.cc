@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "db/filename.h"
 #include "db/merging_iterator.h"
+#include "db/shadowed_entries.h"
 #include "util/kill_point.h"
 #include "util/status_macros.h"
 
@@ -57,10 +58,7 @@ absl::Status CompactionJob::MergeInputs() {
   std::unique_ptr<InternalIterator> input =
       NewMergingIterator(std::move(children));
 
-  std::string current_user_key;
-  bool has_current_user_key = false;
-  // Sequence of the previous (newer) entry of current_user_key.
-  SequenceNumber newer_sequence = kMaxSequenceNumber + 1;
+  ShadowedEntries shadowed(context_.smallest_snapshot);
   for (input->SeekToFirst(); input->Valid(); input->Next()) {
     if (context_.shutting_down->load(std::memory_order_relaxed)) {
       return absl::AbortedError("compaction stopped: the DB is closing");
@@ -72,8 +70,9 @@ absl::Status CompactionJob::MergeInputs() {
           "compaction of level %d: an input table holds a malformed key %s",
           c_->level(), InternalKeyDebugString(key)));
     }
-    const bool new_user_key =
-        !has_current_user_key || parsed.user_key != current_user_key;
+    bool new_user_key = false;
+    const bool hidden =
+        shadowed.Hidden(parsed.user_key, parsed.sequence, &new_user_key);
     if (new_user_key) {
       // Outputs may only end between user keys, so that no user key spans
       // two files of a level >= 1.
@@ -82,13 +81,10 @@ absl::Status CompactionJob::MergeInputs() {
            c_->ShouldStopBefore(key))) {
         FERRISDB_RETURN_IF_ERROR(FinishOutput());
       }
-      current_user_key.assign(parsed.user_key);
-      has_current_user_key = true;
-      newer_sequence = kMaxSequenceNumber + 1;
     }
 
     bool drop = false;
-    if (newer_sequence <= context_.smallest_snapshot) {
+    if (hidden) {
       // A newer entry of the key is visible to every read still possible.
       drop = true;
     } else if (parsed.type == ValueType::kDeletion &&
@@ -98,7 +94,6 @@ absl::Status CompactionJob::MergeInputs() {
       // dropped by the rule above, and no deeper level holds the key.
       drop = true;
     }
-    newer_sequence = parsed.sequence;
     if (drop) continue;
     if (parsed.type == ValueType::kValue && parsed.sequence != 0 &&
         parsed.sequence <= context_.smallest_snapshot &&

@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "db/db_impl.h"
 #include "db/filename.h"
+#include "db/shadowed_entries.h"
 #include "table/table_builder.h"
 #include "util/kill_point.h"
 #include "util/status_macros.h"
@@ -105,21 +106,14 @@ absl::Status DBImpl::WriteLevel0Table(MemTable* mem,
   meta->smallest_sequence = std::numeric_limits<SequenceNumber>::max();
   meta->largest_sequence = 0;
   absl::Status s;
-  std::string current_user_key;
-  bool has_current_user_key = false;
-  // Sequence of the previous (newer) entry of current_user_key.
-  SequenceNumber newer_sequence = kMaxSequenceNumber + 1;
+  ShadowedEntries shadowed(smallest_snapshot);
   for (; iter->Valid() && s.ok(); iter->Next()) {
     const SequenceNumber seq = ExtractSequence(iter->key());
-    const std::string_view user_key = ExtractUserKey(iter->key());
-    if (!has_current_user_key || user_key != current_user_key) {
-      current_user_key.assign(user_key);
-      has_current_user_key = true;
-      newer_sequence = kMaxSequenceNumber + 1;
+    bool new_user_key = false;
+    // The first entry of a key (meta->smallest's) is never hidden.
+    if (shadowed.Hidden(ExtractUserKey(iter->key()), seq, &new_user_key)) {
+      continue;
     }
-    const bool shadowed = newer_sequence <= smallest_snapshot;
-    newer_sequence = seq;
-    if (shadowed) continue;  // the first entry of a key never is
     meta->smallest_sequence = std::min(meta->smallest_sequence, seq);
     meta->largest_sequence = std::max(meta->largest_sequence, seq);
     meta->largest.assign(iter->key());

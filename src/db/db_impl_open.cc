@@ -224,16 +224,17 @@ absl::Status DBImpl::RecoverLocked() {
 }
 
 void DBImpl::DeleteObsoleteFilesLocked() {
+  // Before anything can fail: a failing pass must not be retried at once.
+  last_obsolete_pass_ = absl::Now();
   absl::StatusOr<std::vector<std::string>> children =
       env_->GetChildren(dbname_);
-  if (!children.ok()) return;  // best effort: retried after the next flush
+  if (!children.ok()) return;  // best effort: a later pass retries
   // Tables of every version still in use: readers and a running
   // compaction may hold versions older than the current one.
   std::set<uint64_t> live_tables = pending_outputs_;
   std::vector<std::string> doomed;
   versions_->AddLiveFiles(&live_tables);
   // Tables only an older version holds: deleted by a later pass.
-  last_obsolete_pass_ = absl::Now();
   {
     std::set<uint64_t> needed_now = pending_outputs_;
     const std::shared_ptr<const Version> current = versions_->current();

@@ -39,7 +39,6 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "crash/crash_oracle.h"
@@ -366,9 +365,9 @@ int Fail(const std::string& message) {
 // acknowledged write is durable; each write in flight may be applied (whole)
 // or not, independently. *in_flight_index[t] is thread t's write in flight
 // in the oracle's numbering.
-testing::Oracle BuildOracle(const Config& config,
-                            const std::vector<OracleState>& states,
-                            std::vector<std::optional<size_t>>* in_flight_index) {
+testing::Oracle BuildOracle(
+    const Config& config, const std::vector<OracleState>& states,
+    std::vector<std::optional<size_t>>* in_flight_index) {
   testing::Oracle oracle;
   for (uint32_t k = 0; k < static_cast<uint32_t>(config.threads) * config.keys;
        ++k) {
@@ -415,8 +414,8 @@ int VerifyMode(const Config& config) {
   const testing::Oracle oracle = BuildOracle(config, states, &in_flight_index);
   // Get of every key, scans both ways, against the oracle.
   absl::StatusOr<testing::Oracle::Recovered> recovered = oracle.Verify(
-      db.get(), {.max_undetermined_applied =
-                     static_cast<size_t>(config.threads)});
+      db.get(),
+      {.max_undetermined_applied = static_cast<size_t>(config.threads)});
   if (!recovered.ok()) {
     std::printf("%s\n", std::string(recovered.status().message()).c_str());
     return Fail("DB content is not a state the writes could produce");
@@ -429,15 +428,14 @@ int VerifyMode(const Config& config) {
     Model model = state.acked;
     std::string outcome = "no write in flight";
     if (in_flight_index[t].has_value()) {
-      const bool applied =
-          std::find(recovered->undetermined_applied.begin(),
-                    recovered->undetermined_applied.end(),
-                    *in_flight_index[t]) !=
-          recovered->undetermined_applied.end();
+      const bool applied = std::find(recovered->undetermined_applied.begin(),
+                                     recovered->undetermined_applied.end(),
+                                     *in_flight_index[t]) !=
+                           recovered->undetermined_applied.end();
       if (applied) ApplyIntent(*state.in_flight, &model);
-      outcome = absl::StrFormat("in-flight write %d %s",
-                                state.in_flight->write_id,
-                                applied ? "applied" : "not applied");
+      outcome =
+          absl::StrFormat("in-flight write %d %s", state.in_flight->write_id,
+                          applied ? "applied" : "not applied");
     }
     summary.push_back(absl::StrFormat(
         "t%d: %d acked writes, %s, %d keys%s", t, state.acked_writes, outcome,

@@ -86,7 +86,7 @@ class OracleWriter {
 
 // The content of one oracle file, interpreted.
 struct OracleState {
-  Model base;                       // the base record's state
+  Model base;                         // the base record's state
   std::vector<Intent> acked_intents;  // acknowledged since the base, in order
   Model acked;                      // base + every acknowledged write, in order
   std::optional<Intent> in_flight;  // an intent with no ack (at most one)

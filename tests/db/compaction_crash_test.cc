@@ -34,8 +34,6 @@
 #include <mutex>
 #include <optional>
 #include <random>
-#include <set>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -55,14 +53,6 @@
 namespace ferrisdb {
 namespace {
 
-using ::ferrisdb::testing::FaultContext;
-using ::ferrisdb::testing::FaultInjectionEnv;
-using ::ferrisdb::testing::FaultOp;
-using ::ferrisdb::testing::FaultOpName;
-using ::ferrisdb::testing::IsOk;
-using ::ferrisdb::testing::PowerLossOptions;
-using ::ferrisdb::testing::UnsyncedDataMode;
-using ::ferrisdb::testing::Oracle;
 using ::ferrisdb::compaction_crash::AllKeys;
 using ::ferrisdb::compaction_crash::LastSequence;
 using ::ferrisdb::compaction_crash::MakeWorkload;
@@ -70,6 +60,14 @@ using ::ferrisdb::compaction_crash::RandomWrites;
 using ::ferrisdb::compaction_crash::RunSteps;
 using ::ferrisdb::compaction_crash::Step;
 using ::ferrisdb::compaction_crash::WorkloadOptions;
+using ::ferrisdb::testing::FaultContext;
+using ::ferrisdb::testing::FaultInjectionEnv;
+using ::ferrisdb::testing::FaultOp;
+using ::ferrisdb::testing::FaultOpName;
+using ::ferrisdb::testing::IsOk;
+using ::ferrisdb::testing::Oracle;
+using ::ferrisdb::testing::PowerLossOptions;
+using ::ferrisdb::testing::UnsyncedDataMode;
 
 bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() &&
@@ -104,8 +102,7 @@ void ExpectTablesExist(DB* db, const std::string& dbname,
 // count the updates found: it ends on a write boundary) and that the tables
 // it names exist. On success *recovered is what the oracle found.
 void VerifyRecovered(DB* db, const std::string& dbname, const Oracle& oracle,
-                     const std::string& context,
-                     Oracle::Recovered* recovered) {
+                     const std::string& context, Oracle::Recovered* recovered) {
   ExpectTablesExist(db, dbname, context);
   absl::StatusOr<Oracle::Recovered> r =
       oracle.Verify(db, {.last_sequence = LastSequence(db)});
@@ -153,8 +150,9 @@ void CheckKeepsWorking(const std::string& path, Oracle oracle, uint32_t seed,
   }
   // The last write was synced: the oracle demands every write.
   VerifyRecovered(db.get(), path, oracle,
-                  context + " (after recovery, writes, CompactRange and "
-                            "another power loss)",
+                  context +
+                      " (after recovery, writes, CompactRange and "
+                      "another power loss)",
                   &recovered);
 }
 
@@ -451,12 +449,12 @@ TEST_F(CompactionCrashTest, PowerLossDuringRecovery) {
       auto db = DB::Open(options, path);
       ASSERT_THAT(db, IsOk()) << context << ": third open";
       Oracle::Recovered recovered;
-      VerifyRecovered(db->get(), path, seen.has_value() ? *seen : oracle,
-                      context + (seen.has_value()
-                                     ? " (third open, after a second open "
-                                       "that succeeded: exactly its state)"
-                                     : " (third open)"),
-                      &recovered);
+      VerifyRecovered(
+          db->get(), path, seen.has_value() ? *seen : oracle,
+          context + (seen.has_value() ? " (third open, after a second open "
+                                        "that succeeded: exactly its state)"
+                                      : " (third open)"),
+          &recovered);
       if (HasFatalFailure()) return;
     }
   }
@@ -572,9 +570,9 @@ TEST_F(CompactionCrashTest, FailedCompactionCallIsStickyAndLosesNothing) {
       {
         Oracle now = oracle;
         now.MarkDurable();
-        absl::StatusOr<Oracle::Recovered> live = now.Verify(
-            db->get(), {.max_undetermined_applied = 0,
-                        .last_sequence = LastSequence(db->get())});
+        absl::StatusOr<Oracle::Recovered> live =
+            now.Verify(db->get(), {.max_undetermined_applied = 0,
+                                   .last_sequence = LastSequence(db->get())});
         EXPECT_TRUE(live.ok())
             << context << ": before reopening: " << live.status().message();
       }
@@ -608,8 +606,7 @@ TEST_F(CompactionCrashTest, FailedCompactionCallIsStickyAndLosesNothing) {
         if (HasFatalFailure()) return;
         oracle.Resolve(recovered);
       }
-      CheckKeepsWorking(dir.Sub("db"), std::move(oracle), seed_ + 11,
-                        context);
+      CheckKeepsWorking(dir.Sub("db"), std::move(oracle), seed_ + 11, context);
       if (HasFatalFailure()) return;
     }
   }

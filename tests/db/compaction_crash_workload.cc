@@ -82,7 +82,6 @@ std::vector<Step> MakeWorkload(uint32_t seed) {
   return steps;
 }
 
-
 absl::Status RunSteps(DB* db, const std::vector<Step>& steps,
                       ::ferrisdb::testing::Oracle* oracle) {
   auto* impl = static_cast<DBImpl*>(db);

@@ -13,13 +13,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "db/db_impl.h"
-#include "db/filename.h"
 #include "ferrisdb/db.h"
 #include "ferrisdb/env.h"
 #include "ferrisdb/statistics.h"
 #include "gtest/gtest.h"
-#include "table/table_reader.h"
 #include "testutil/status_matchers.h"
+#include "testutil/table_entries.h"
 #include "testutil/test_dir.h"
 #include "version/compaction_picker.h"
 
@@ -97,22 +96,14 @@ class CompactionTest : public ::testing::Test {
     const std::shared_ptr<const Version> v = impl()->TEST_CurrentVersion();
     for (int level = 1; level < kNumLevels; ++level) {
       for (const auto& f : v->files(level)) {
-        auto file = Env::Default()->NewRandomAccessFile(
-            TableFileName(path_, f->number));
-        EXPECT_THAT(file, IsOk());
-        if (!file.ok()) continue;
-        auto reader =
-            TableReader::Open({}, *std::move(file), f->file_size, "table");
-        EXPECT_THAT(reader, IsOk());
-        if (!reader.ok()) continue;
-        std::unique_ptr<InternalIterator> it =
-            (*reader)->NewIterator(/*verify_checksums=*/true);
-        for (it->SeekToFirst(); it->Valid(); it->Next()) {
+        auto entries = ::ferrisdb::testing::ReadTableEntries(path_, *f);
+        EXPECT_THAT(entries, IsOk());
+        if (!entries.ok()) continue;
+        for (const auto& [key, value] : *entries) {
           // The newest entry of each key (the first the scan meets).
-          result.emplace(std::string(ExtractUserKey(it->key())),
-                         ExtractSequence(it->key()));
+          result.emplace(std::string(ExtractUserKey(key)),
+                         ExtractSequence(key));
         }
-        EXPECT_THAT(it->status(), IsOk());
       }
     }
     return result;

@@ -29,9 +29,9 @@ namespace {
 
 using ::ferrisdb::testing::FaultInjectionEnv;
 using ::ferrisdb::testing::IsOk;
+using ::ferrisdb::testing::Oracle;
 using ::ferrisdb::testing::PowerLossOptions;
 using ::ferrisdb::testing::UnsyncedDataMode;
-using ::ferrisdb::testing::Oracle;
 
 struct CrashCase {
   UnsyncedDataMode mode;

@@ -10,13 +10,11 @@
 #include <vector>
 
 #include "db/db_impl.h"
-#include "db/filename.h"
 #include "ferrisdb/db.h"
-#include "ferrisdb/env.h"
 #include "gtest/gtest.h"
 #include "memtable/internal_key.h"
-#include "table/table_reader.h"
 #include "testutil/status_matchers.h"
+#include "testutil/table_entries.h"
 #include "testutil/test_dir.h"
 
 namespace ferrisdb {
@@ -44,27 +42,17 @@ class FlushTest : public ::testing::Test {
     const std::shared_ptr<const Version> v =
         static_cast<DBImpl*>(db_.get())->TEST_CurrentVersion();
     for (const auto& f : v->files(0)) {
-      auto file = Env::Default()->NewRandomAccessFile(
-          TableFileName(path_, f->number));
-      EXPECT_THAT(file, IsOk());
-      if (!file.ok()) continue;
-      auto reader =
-          TableReader::Open({}, *std::move(file), f->file_size, "table");
-      EXPECT_THAT(reader, IsOk());
-      if (!reader.ok()) continue;
-      std::unique_ptr<InternalIterator> it =
-          (*reader)->NewIterator(/*verify_checksums=*/true);
-      for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      auto table = ::ferrisdb::testing::ReadTableEntries(path_, *f);
+      EXPECT_THAT(table, IsOk());
+      if (!table.ok()) continue;
+      for (const auto& [key, value] : *table) {
         ParsedInternalKey parsed;
-        EXPECT_TRUE(ParseInternalKey(it->key(), &parsed));
-        std::string entry =
-            std::string(parsed.user_key) + "@" + std::to_string(parsed.sequence);
-        entry += parsed.type == ValueType::kDeletion
-                     ? " del"
-                     : "=" + std::string(it->value());
+        EXPECT_TRUE(ParseInternalKey(key, &parsed));
+        std::string entry = std::string(parsed.user_key) + "@" +
+                            std::to_string(parsed.sequence);
+        entry += parsed.type == ValueType::kDeletion ? " del" : "=" + value;
         entries.push_back(std::move(entry));
       }
-      EXPECT_THAT(it->status(), IsOk());
     }
     return entries;
   }

@@ -1,12 +1,9 @@
 #include "io_error_loop_run.h"
 
-#include <algorithm>
 #include <atomic>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -330,7 +327,8 @@ class LoopRun {
     if (!s.ok()) Problem("Flush/CompactRange after reopening: " + s.ToString());
     absl::StatusOr<Oracle::Recovered> r =
         Check(/*after_open=*/false, /*allow_read_errors=*/false);
-    if (!r.ok()) Problem("after more writes: " + std::string(r.status().message()));
+    if (!r.ok())
+      Problem("after more writes: " + std::string(r.status().message()));
     db_.reset();
   }
 

@@ -2,6 +2,7 @@
 // iterator, or a Get in flight with the old read view) must not linger on
 // disk until some later flush or compaction: they are deleted soon after the
 // last reader lets go, and at the latest when the DB closes.
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -16,6 +17,7 @@
 #include "ferrisdb/env.h"
 #include "ferrisdb/iterator.h"
 #include "gtest/gtest.h"
+#include "testutil/fault_injection_env.h"
 #include "testutil/status_matchers.h"
 #include "testutil/test_dir.h"
 
@@ -70,6 +72,19 @@ class ObsoleteFilesTest : public ::testing::Test {
     return tables;
   }
 
+  // Waits until the disk holds only the tables the current version names,
+  // and expects it. The deadline is generous: this checks that the
+  // deletion happens without more writes, not how fast.
+  void ExpectOnlyLiveTablesSoon() {
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (TablesOnDisk() != LiveTables() &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    EXPECT_EQ(TablesOnDisk(), LiveTables());
+  }
+
   // An iterator on the data of WriteAll("old"), then everything rewritten
   // and compacted: the iterator alone holds the old tables.
   std::unique_ptr<Iterator> IteratorOnCompactedAwayTables() {
@@ -85,6 +100,8 @@ class ObsoleteFilesTest : public ::testing::Test {
 
   ::ferrisdb::testing::TestDir dir_;
   const std::string path_;
+  // For the tests that inject faults; outlives db_.
+  ::ferrisdb::testing::FaultInjectionEnv fault_env_;
   Options options_;
   std::unique_ptr<DB> db_;
 };
@@ -93,14 +110,8 @@ TEST_F(ObsoleteFilesTest, GoneSoonAfterTheLastReaderWithoutMoreWrites) {
   Open();
   std::unique_ptr<Iterator> it = IteratorOnCompactedAwayTables();
   it.reset();
-  // No flush or compaction follows: the DB retries on its own. The deadline
-  // is generous; this checks that it happens, not how fast.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (TablesOnDisk() != LiveTables() &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  EXPECT_EQ(TablesOnDisk(), LiveTables());
+  // No flush or compaction follows: the DB retries on its own.
+  ExpectOnlyLiveTablesSoon();
 }
 
 TEST_F(ObsoleteFilesTest, GoneWhenTheDbCloses) {
@@ -123,6 +134,29 @@ TEST_F(ObsoleteFilesTest, KeptWhileAnIteratorStillHoldsThem) {
   }
   ASSERT_THAT(it->status(), IsOk());
   EXPECT_EQ(n, 1500);
+}
+
+// A pass that cannot list the directory is retried on the same schedule,
+// not in a loop: the idle compaction thread must not spin on an I/O error.
+TEST_F(ObsoleteFilesTest, AFailingPassIsNotRetriedAtOnce) {
+  ::ferrisdb::testing::FaultInjectionEnv& env = fault_env_;
+  options_.env = &env;
+  Open();
+  std::unique_ptr<Iterator> it = IteratorOnCompactedAwayTables();
+  auto listings = std::make_shared<std::atomic<int>>(0);
+  env.FailWhen(
+      [listings](const ::ferrisdb::testing::FaultContext& c) {
+        if (c.op != ::ferrisdb::testing::FaultOp::kGetChildren) return false;
+        ++*listings;
+        return true;
+      },
+      absl::InternalError("injected listing failure"), /*persistent=*/true);
+  it.reset();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  // About five passes at one per 100 ms; a loop makes thousands.
+  EXPECT_LE(listings->load(), 20);
+  env.ClearFaults();
+  ExpectOnlyLiveTablesSoon();
 }
 
 }  // namespace

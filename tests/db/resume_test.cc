@@ -63,7 +63,8 @@ class ResumeTest : public ::testing::Test {
   // A put (as a two-key batch every 5th time, sync every 7th), recorded by
   // the oracle with its outcome.
   absl::Status Write(int i) {
-    const std::string value = absl::StrFormat("v%d-%s", i, std::string(90, 'x'));
+    const std::string value =
+        absl::StrFormat("v%d-%s", i, std::string(90, 'x'));
     std::vector<Oracle::Update> updates = {{Key(i % 400), value}};
     if (i % 5 == 0) updates.push_back({Key((i + 13) % 400), std::nullopt});
     return oracle_.Write(db_.get(), {.sync = i % 7 == 0}, updates);
@@ -76,10 +77,9 @@ class ResumeTest : public ::testing::Test {
   void ExpectModel(const std::string& when) {
     oracle_.MarkDurable();
     absl::StatusOr<Oracle::Recovered> r = oracle_.Verify(
-        db_.get(),
-        {.max_undetermined_applied = 0,
-         .last_sequence =
-             static_cast<DBImpl*>(db_.get())->TEST_LastSequence()});
+        db_.get(), {.max_undetermined_applied = 0,
+                    .last_sequence =
+                        static_cast<DBImpl*>(db_.get())->TEST_LastSequence()});
     ASSERT_TRUE(r.ok()) << when << ": " << r.status().message();
   }
 

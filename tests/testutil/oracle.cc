@@ -94,8 +94,8 @@ std::string CheckReadsAgree(const DbReading& r, bool allow_read_errors) {
   std::string problems;
   for (const auto& [key, read] : r.gets) {
     if (!read.error.ok() && !allow_read_errors) {
-      absl::StrAppend(&problems, "  Get(", Show(key), ") failed: ",
-                      read.error.ToString(), "\n");
+      absl::StrAppend(&problems, "  Get(", Show(key),
+                      ") failed: ", read.error.ToString(), "\n");
     }
   }
   for (const auto* dir : {&r.forward_status, &r.backward_status}) {
@@ -105,39 +105,41 @@ std::string CheckReadsAgree(const DbReading& r, bool allow_read_errors) {
                       " scan failed: ", dir->ToString(), "\n");
     }
   }
-  auto check_scan = [&](const std::vector<std::pair<std::string, std::string>>&
-                            scan,
-                        bool forward, const absl::Status& status) {
-    const char* name = forward ? "forward" : "backward";
-    for (size_t i = 0; i < scan.size(); ++i) {
-      const auto& [key, value] = scan[i];
-      if (i > 0 && (forward ? scan[i - 1].first >= key
-                            : scan[i - 1].first <= key)) {
-        absl::StrAppend(&problems, "  ", name, " scan out of order at ",
-                        Show(key), " after ", Show(scan[i - 1].first), "\n");
-      }
-      auto get = r.gets.find(key);
-      if (get == r.gets.end()) {
-        absl::StrAppend(&problems, "  ", name, " scan shows key ", Show(key),
-                        " (value ", Show(value),
-                        "), which no write ever touched\n");
-      } else if (get->second.error.ok() && get->second.value != value) {
-        absl::StrAppend(&problems, "  ", name, " scan shows ", Show(key), "=",
-                        Show(value), " but Get returns ",
-                        Show(get->second.value), "\n");
-      }
-    }
-    if (!status.ok()) return;  // a failed scan may stop early
-    // Every key Get finds must be in a complete scan.
-    std::set<std::string> scanned;
-    for (const auto& entry : scan) scanned.insert(entry.first);
-    for (const auto& [key, read] : r.gets) {
-      if (read.error.ok() && read.value.has_value() && !scanned.count(key)) {
-        absl::StrAppend(&problems, "  ", name, " scan misses ", Show(key),
-                        " (Get returns ", Show(read.value), ")\n");
-      }
-    }
-  };
+  auto check_scan =
+      [&](const std::vector<std::pair<std::string, std::string>>& scan,
+          bool forward, const absl::Status& status) {
+        const char* name = forward ? "forward" : "backward";
+        for (size_t i = 0; i < scan.size(); ++i) {
+          const auto& [key, value] = scan[i];
+          if (i > 0 &&
+              (forward ? scan[i - 1].first >= key : scan[i - 1].first <= key)) {
+            absl::StrAppend(&problems, "  ", name, " scan out of order at ",
+                            Show(key), " after ", Show(scan[i - 1].first),
+                            "\n");
+          }
+          auto get = r.gets.find(key);
+          if (get == r.gets.end()) {
+            absl::StrAppend(&problems, "  ", name, " scan shows key ",
+                            Show(key), " (value ", Show(value),
+                            "), which no write ever touched\n");
+          } else if (get->second.error.ok() && get->second.value != value) {
+            absl::StrAppend(&problems, "  ", name, " scan shows ", Show(key),
+                            "=", Show(value), " but Get returns ",
+                            Show(get->second.value), "\n");
+          }
+        }
+        if (!status.ok()) return;  // a failed scan may stop early
+        // Every key Get finds must be in a complete scan.
+        std::set<std::string> scanned;
+        for (const auto& entry : scan) scanned.insert(entry.first);
+        for (const auto& [key, read] : r.gets) {
+          if (read.error.ok() && read.value.has_value() &&
+              !scanned.count(key)) {
+            absl::StrAppend(&problems, "  ", name, " scan misses ", Show(key),
+                            " (Get returns ", Show(read.value), ")\n");
+          }
+        }
+      };
   check_scan(r.forward, true, r.forward_status);
   check_scan(r.backward, false, r.backward_status);
   return problems;
@@ -362,7 +364,8 @@ Oracle::Candidate Oracle::Evaluate(
 size_t Oracle::MinDurablePrefix(uint64_t crash_mark) const {
   size_t min_prefix = 0;
   for (const DurablePoint& p : durable_points_) {
-    if (p.mark <= crash_mark) min_prefix = std::max(min_prefix, p.writes_before);
+    if (p.mark <= crash_mark)
+      min_prefix = std::max(min_prefix, p.writes_before);
   }
   return min_prefix;
 }
@@ -410,9 +413,8 @@ absl::StatusOr<Oracle::Recovered> Oracle::Verify(
   const size_t hi = MaxPossiblePrefix(options.crash_mark);
   // A long history is shown by its last writes only.
   constexpr size_t kMaxWritesShown = 200;
-  const size_t first_shown = writes_.size() > kMaxWritesShown
-                                 ? writes_.size() - kMaxWritesShown
-                                 : 0;
+  const size_t first_shown =
+      writes_.size() > kMaxWritesShown ? writes_.size() - kMaxWritesShown : 0;
   auto violation = [&](const std::string& what) {
     return absl::InternalError(absl::StrFormat(
         "oracle violation (crash mark %s): %s\nadmissible prefixes [%d, %d] "
@@ -425,15 +427,17 @@ absl::StatusOr<Oracle::Recovered> Oracle::Verify(
         DescribeWrites(first_shown, writes_.size())));
   };
   if (lo > hi) {
-    return violation("inconsistent record: a durable point lies after the "
-                     "crash (clock not monotonic?)");
+    return violation(
+        "inconsistent record: a durable point lies after the "
+        "crash (clock not monotonic?)");
   }
   absl::StatusOr<std::vector<std::set<size_t>>> choices = AbsentChoices(
       options.crash_mark, lo, hi, options.max_undetermined_applied);
   if (!choices.ok()) return choices.status();
 
   const DbReading reading = ReadEverything(db, keys_, nullptr);
-  if (std::string problems = CheckReadsAgree(reading, options.allow_read_errors);
+  if (std::string problems =
+          CheckReadsAgree(reading, options.allow_read_errors);
       !problems.empty()) {
     return violation("reads disagree or fail:\n" + problems);
   }
@@ -483,8 +487,8 @@ absl::StatusOr<Oracle::Recovered> Oracle::Verify(
     }
   }
   if (!found) {
-    return violation(ExplainMismatch(observed, candidates, lo, hi,
-                                     options.last_sequence));
+    return violation(
+        ExplainMismatch(observed, candidates, lo, hi, options.last_sequence));
   }
   for (size_t i = 0; i < result.prefix; ++i) {
     if (!Undetermined(i, options.crash_mark)) continue;
@@ -508,9 +512,11 @@ absl::StatusOr<Oracle::Recovered> Oracle::Verify(
           e == expected.end() ? std::nullopt
                               : std::optional<std::string>(e->second);
       if (read.value != want) {
-        absl::StrAppend(&problems, "  ", Show(key), ": read ",
-                        Show(read.value), ", expected ", Show(want),
-                        Classify(key, read.value, snap.prefix, lo, hi, chosen->absent), "\n");
+        absl::StrAppend(
+            &problems, "  ", Show(key), ": read ", Show(read.value),
+            ", expected ", Show(want),
+            Classify(key, read.value, snap.prefix, lo, hi, chosen->absent),
+            "\n");
       }
     }
     if (!problems.empty()) {
@@ -539,9 +545,10 @@ std::string Oracle::Classify(const std::string& key,
   if (!sources.empty() &&
       std::all_of(sources.begin(), sources.end(),
                   [&absent](size_t s) { return absent.contains(s); })) {
-    return absl::StrFormat(" -- value of write #%d, which failed or did not "
-                           "finish, and whose other updates are not there",
-                           sources.front());
+    return absl::StrFormat(
+        " -- value of write #%d, which failed or did not "
+        "finish, and whose other updates are not there",
+        sources.front());
   }
   if (got.has_value() && sources.empty()) {
     return " -- (5) wrong value: no write ever stored it";
@@ -552,16 +559,17 @@ std::string Oracle::Classify(const std::string& key,
           std::any_of(sources.begin(), sources.end(),
                       [&](size_t s) { return s < *last_before; })) {
         return absl::StrFormat(
-            " -- (3) deleted key came back: write #%d deleted it", *last_before);
+            " -- (3) deleted key came back: write #%d deleted it",
+            *last_before);
       }
     }
   }
-  if (!sources.empty() &&
-      std::all_of(sources.begin(), sources.end(),
-                  [hi](size_t s) { return s >= hi; })) {
-    return absl::StrFormat(" -- value of write #%d, which began after the "
-                           "crash",
-                           sources.front());
+  if (!sources.empty() && std::all_of(sources.begin(), sources.end(),
+                                      [hi](size_t s) { return s >= hi; })) {
+    return absl::StrFormat(
+        " -- value of write #%d, which began after the "
+        "crash",
+        sources.front());
   }
   if (last_before.has_value() && *last_before < lo) {
     return absl::StrFormat(" -- (1) synced write #%d lost or rolled back",
@@ -608,15 +616,17 @@ std::string Oracle::ExplainMismatch(
   if (!elsewhere.empty()) {
     absl::StrAppend(&out, "the state is that of prefix(es)");
     for (size_t p : elsewhere) absl::StrAppend(&out, " ", p);
-    absl::StrAppend(&out, elsewhere.back() < lo
-                              ? " -- (1) synced or flushed writes were lost"
-                              : " -- more than the writes begun before the "
-                                "crash",
+    absl::StrAppend(&out,
+                    elsewhere.back() < lo
+                        ? " -- (1) synced or flushed writes were lost"
+                        : " -- more than the writes begun before the "
+                          "crash",
                     "\n");
   } else {
-    absl::StrAppend(&out, "the state is that of no prefix -- (2) a hole, "
-                          "(3) a resurrected key, (4) a torn batch or (5) a "
-                          "wrong value\n");
+    absl::StrAppend(&out,
+                    "the state is that of no prefix -- (2) a hole, "
+                    "(3) a resurrected key, (4) a torn batch or (5) a "
+                    "wrong value\n");
   }
   if (!best->absent.empty()) {
     absl::StrAppend(&out, "(with undetermined write(s)");
@@ -636,12 +646,12 @@ std::string Oracle::ExplainMismatch(
     if (got == want) continue;
     differing.insert(key);
     absl::StrAppend(&out, "  ", Show(key), ": read ", Show(got), ", expected ",
-                    Show(want), Classify(key, got, best_p, lo, hi, best->absent), "\n");
+                    Show(want),
+                    Classify(key, got, best_p, lo, hi, best->absent), "\n");
   }
   // (4): every difference lies in one write (the next, or an undetermined
   // one left out), which shows in part.
-  std::vector<size_t> torn_candidates(best->absent.begin(),
-                                      best->absent.end());
+  std::vector<size_t> torn_candidates(best->absent.begin(), best->absent.end());
   if (best_p < writes_.size()) torn_candidates.push_back(best_p);
   for (size_t w : torn_candidates) {
     std::set<std::string> write_keys;

@@ -187,8 +187,7 @@ class Oracle {
   // (1)-(5). On a violation: Internal, with a message naming the key, what
   // was read, what the closest admissible prefix expects and the writes
   // involved.
-  absl::StatusOr<Recovered> Verify(DB* db,
-                                   const VerifyOptions& options) const;
+  absl::StatusOr<Recovered> Verify(DB* db, const VerifyOptions& options) const;
   absl::StatusOr<Recovered> Verify(DB* db) const { return Verify(db, {}); }
 
   // After a crash (or a reopen) and a Verify that returned `recovered`: the
